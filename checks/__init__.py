@@ -1,0 +1,1 @@
+"""Evidence + declared form + rules file -> findings, per submission and per batch."""

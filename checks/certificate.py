@@ -1,0 +1,63 @@
+"""The certificate: that there is one, its grade against the form and the minimum, its number."""
+
+from __future__ import annotations
+
+from extractors.certificate_number import grade_of, same_number, well_formed
+from extractors.grades import rank
+from pipeline.model import DeclaredForm, Evidence, Finding, PageKind, Severity
+
+from .common import finding, low_confidence, severity_for, usable
+from .rules import CategoryRules, Rules
+
+
+def check_certificate_found(ev: Evidence, form: DeclaredForm, rules: Rules, cat: CategoryRules) -> list[Finding]:
+    if ev.grades or ev.certificate_numbers:
+        return []
+    if PageKind.CERTIFICATE in ev.page_kinds:
+        return [finding("CERTIFICATE_NOT_FOUND", Severity.WARNING,
+                        detail="有证书页，但未能读出证书等级或编号，请人工核对")]
+    return [finding("CERTIFICATE_NOT_FOUND", Severity.ERROR,
+                    detail="材料中未找到职业资格证书或职业技能等级证书")]
+
+
+def check_grade(ev: Evidence, form: DeclaredForm, rules: Rules, cat: CategoryRules) -> list[Finding]:
+    out: list[Finding] = []
+    grades = usable(ev.grades, rules)
+    # The form contradicts itself when its certificate number encodes another grade.
+    if form.certificate_number and (coded := grade_of(form.certificate_number)) and coded != form.grade:
+        out.append(finding("GRADE_MISMATCH", Severity.ERROR, declared=form.grade, found=coded,
+                           where="申报的证书编号所表示"))
+    elif grades and not any(c.value == form.grade for c in grades):
+        top = max(grades, key=lambda c: (rank(c.value), c.confidence))
+        out.append(finding("GRADE_MISMATCH", severity_for(top, rules), declared=form.grade, found=top,
+                           where="材料中"))
+    elif not grades and ev.grades:
+        out.append(low_confidence("证书等级", ev.grades[0]))
+    out.extend(_below_minimum(grades, form, cat, rules))
+    return out
+
+
+def _below_minimum(grades, form: DeclaredForm, cat: CategoryRules, rules: Rules) -> list[Finding]:
+    minimum = rank(cat.min_grade)
+    values = dict(category=cat.name, minimum=cat.min_grade)
+    if rank(form.grade) < minimum:
+        return [finding("GRADE_BELOW_REQUIREMENT", Severity.ERROR, declared=form.grade, found=form.grade,
+                        where="申报等级", **values)]
+    if grades:
+        top = max(grades, key=lambda c: (rank(c.value), c.confidence))
+        if rank(top.value) < minimum:
+            sure = [c for c in grades if c.value == top.value]
+            return [finding("GRADE_BELOW_REQUIREMENT", severity_for(sure[0], rules), declared=form.grade,
+                            found=top, where="材料中的最高证书等级", **values)]
+    return []
+
+
+def check_certificate_number(ev: Evidence, form: DeclaredForm, rules: Rules, cat: CategoryRules) -> list[Finding]:
+    if not form.certificate_number:
+        return []
+    numbers = usable(ev.certificate_numbers, rules)
+    if not numbers or any(same_number(c.value, form.certificate_number) for c in numbers):
+        return []
+    best = numbers[0]
+    sev = severity_for(best, rules) if well_formed(best.value) else Severity.WARNING
+    return [finding("CERTIFICATE_NUMBER_MISMATCH", sev, declared=form.certificate_number, found=best)]

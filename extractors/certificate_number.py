@@ -1,0 +1,74 @@
+"""Certificate numbers, read from their labels, and the grade their level digit encodes.
+
+职业技能等级证书: one letter Y/S and 21 digits; the 16th character is the level (1 = 一级
+高级技师 … 5 = 五级 初级工). 职业资格证书: usually 16 digits, the 11th character the level.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.model import Candidate
+
+from .layout import Row
+
+LABELS = ("证书编号", "证书号码", "证书号", "编号", "证号")
+_LEVEL_TO_GRADE = {"1": "高级技师", "2": "技师", "3": "高级工", "4": "中级工", "5": "初级工"}
+_TOKEN = re.compile(r"[A-Za-z0-9OoIl|]{8,30}")
+_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "B": "8", "Z": "2"})
+SKILL_LEVEL = re.compile(r"[YS]\d{14}[1-5]\d{6}")
+QUALIFICATION = re.compile(r"\d{16}")
+_UNLABELLED = re.compile(r"(?<![A-Za-z0-9])[YS5]\s?\d(?:\s?\d){20}(?![A-Za-z0-9])")
+
+
+def canonical(raw: str) -> str:
+    """OCR text of a number to its canonical form: digits where digits belong, S for 5 in front."""
+    s = raw.replace(" ", "").upper()
+    if len(s) == 22 and s[0] in "YS5" and s[1:].translate(_DIGITS).isdigit():
+        head = "S" if s[0] == "5" else s[0]
+        return head + s[1:].translate(_DIGITS)
+    if s.translate(_DIGITS).isdigit():
+        return s.translate(_DIGITS)
+    return s
+
+
+def grade_of(number: str) -> str | None:
+    """The grade a well-formed number encodes, or None when its form is not known."""
+    if SKILL_LEVEL.fullmatch(number):
+        return _LEVEL_TO_GRADE[number[15]]
+    if QUALIFICATION.fullmatch(number):
+        return _LEVEL_TO_GRADE.get(number[10])
+    return None
+
+
+def well_formed(number: str) -> bool:
+    return bool(SKILL_LEVEL.fullmatch(number) or QUALIFICATION.fullmatch(number))
+
+
+def same_number(a: str, b: str) -> bool:
+    return canonical(a) == canonical(b)
+
+
+def extract(rows: list[Row]) -> list[Candidate]:
+    out: list[Candidate] = []
+    for row in rows:
+        seen: set[int] = set()
+        for label in LABELS:
+            pos = row.text.find(label)
+            if pos < 0 or pos in seen:
+                continue
+            seen.update(range(pos, pos + len(label)))
+            m = _TOKEN.search(row.text, pos + len(label))
+            if m is None or row.text[pos + len(label) : m.start()].strip(" :：") != "":
+                continue
+            value = canonical(m.group())
+            factor = 1.0 if well_formed(value) else 0.6
+            out.append(Candidate(value, row.page, row.span_box(m.start(), m.end()),
+                                 row.span_conf(m.start(), m.end()) * factor, f"label:{label}"))
+            break
+        for m in _UNLABELLED.finditer(row.text):
+            value = canonical(m.group())
+            if SKILL_LEVEL.fullmatch(value) and not any(c.value == value for c in out):
+                out.append(Candidate(value, row.page, row.span_box(m.start(), m.end()),
+                                     row.span_conf(m.start(), m.end()) * 0.9, "pattern"))
+    return out

@@ -1,0 +1,122 @@
+"""Rows of text across a page, with one box and one confidence per character.
+
+OCR engines cut a printed row into several boxes (a label cell, a value cell, a second
+column); the extractors read label and value across those pieces, so lines that share a
+baseline band are joined into one row, left to right, with a single space between pieces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.model import Box, PageContent, TextLine, boxes_union
+
+from .textnorm import normalise
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One visual row of a page: normalised text, a box and a confidence per character."""
+
+    page: int
+    text: str
+    char_boxes: tuple[Box, ...]
+    char_conf: tuple[float, ...]
+    from_text_layer: bool
+    source: str
+
+    @property
+    def box(self) -> Box:
+        b = boxes_union(list(self.char_boxes))
+        assert b is not None
+        return b
+
+    def span_box(self, start: int, end: int) -> Box:
+        """The box of characters [start, end), white space at the ends ignored."""
+        while start < end and self.text[start] == " ":
+            start += 1
+        while end > start and self.text[end - 1] == " ":
+            end -= 1
+        b = boxes_union(list(self.char_boxes[start:end]))
+        return b if b is not None else self.box
+
+    def span_conf(self, start: int, end: int) -> float:
+        """The least sure character of [start, end) decides."""
+        confs = [c for c, ch in zip(self.char_conf[start:end], self.text[start:end]) if ch != " "]
+        return min(confs) if confs else 0.0
+
+
+def _same_row(a: Box, b: Box) -> bool:
+    """b continues a's row when b's vertical centre falls inside a's band and sizes match."""
+    centre = (b.top + b.bottom) / 2
+    ha, hb = max(a.height, 0.1), max(b.height, 0.1)
+    return a.top <= centre <= a.bottom and max(ha, hb) / min(ha, hb) < 2.2
+
+
+def _overlaps_x(a: Box, b: Box) -> bool:
+    overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
+    return overlap > 0.5 * min(a.width, b.width)
+
+
+def upright(box: Box, rotation: int, width: float, height: float) -> Box:
+    """A displayed box in the frame of the page turned upright (rotation degrees clockwise)."""
+    from pipeline.pages import rotate_box
+
+    return Box(*rotate_box((box.x0, box.top, box.x1, box.bottom), rotation, width, height))
+
+
+def group_rows(lines: tuple[TextLine, ...] | list[TextLine], rotation: int = 0, width: float = 0.0,
+               height: float = 0.0) -> list[list[TextLine]]:
+    """Lines of one page grouped into rows, top to bottom and left to right as read upright.
+
+    On a scan that had to be turned to be read, boxes are in the displayed frame, so rows
+    are formed in the upright frame, or labels and values would pair up wrongly.
+    """
+    up = {id(ln): upright(ln.box, rotation, width, height) if rotation % 360 else ln.box for ln in lines}
+    rows: list[list[TextLine]] = []
+    for line in sorted(lines, key=lambda ln: ((up[id(ln)].top + up[id(ln)].bottom) / 2, up[id(ln)].x0)):
+        box = up[id(line)]
+        for row in rows:
+            if _same_row(up[id(row[0])], box) and not any(_overlaps_x(up[id(o)], box) for o in row):
+                row.append(line)
+                break
+        else:
+            rows.append([line])
+    for row in rows:
+        row.sort(key=lambda ln: up[id(ln)].x0)
+    rows.sort(key=lambda r: min(up[id(ln)].top for ln in r))
+    return rows
+
+
+def row_from_lines(lines: list[TextLine]) -> Row:
+    text: list[str] = []
+    boxes: list[Box] = []
+    confs: list[float] = []
+    for i, line in enumerate(lines):
+        if i:
+            text.append(" ")
+            boxes.append(_gap(boxes[-1], line.box))
+            confs.append(1.0)
+        norm = normalise(line.text)
+        for j, ch in enumerate(norm):
+            text.append(ch)
+            boxes.append(line.span_box(j, j + 1))
+            confs.append(line.confidence)
+    return Row(
+        page=lines[0].page,
+        text="".join(text),
+        char_boxes=tuple(boxes),
+        char_conf=tuple(confs),
+        from_text_layer=all(ln.source == "text_layer" for ln in lines),
+        source=lines[0].source,
+    )
+
+
+def _gap(a: Box, b: Box) -> Box:
+    """The box of the space between two pieces of a row (in any orientation)."""
+    return Box(min(a.x1, b.x0), min(a.top, b.top), max(a.x1, b.x0), max(a.bottom, b.bottom))
+
+
+def page_rows(page: PageContent) -> list[Row]:
+    groups = group_rows(page.lines, page.rotation, page.width, page.height)
+    return [row_from_lines(r) for r in groups if any(ln.text.strip() for ln in r)]

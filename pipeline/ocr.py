@@ -1,0 +1,286 @@
+"""OCR engines behind one small interface.
+
+An engine reads an upright RGB image and returns its text lines with pixel boxes. Two are
+wrapped: rapidocr (PP-OCRv6 small, the default: see research/ocr-engines.md) and tesseract
+(chi_sim, a fallback that needs no ONNX models). Nothing is loaded at import time and
+nothing is ever downloaded: a missing model or binary raises OcrEngineUnavailable.
+
+An engine object holds its loaded models and is not thread-safe: use one per thread or
+process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import importlib.util
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Protocol
+
+import numpy as np
+
+# Traditional/Japanese forms PP-OCRv6 sometimes returns (性別), mapped one for one.
+from extractors.textnorm import normalise as normalise_text
+
+
+class OcrEngineUnavailable(RuntimeError):
+    """An OCR engine, its models or its binary are not installed."""
+
+
+@dataclass(frozen=True, slots=True)
+class OcrLine:
+    """One line as an engine read it."""
+
+    text: str
+    box: tuple[float, float, float, float]  # pixels x0, top, x1, bottom in the image given
+    confidence: float  # 0..1
+
+
+class OcrEngine(Protocol):
+    """Reads text lines from an image.
+
+    read() takes an upright RGB uint8 image (H x W x 3) and returns its text lines in
+    reading order, each with an axis-aligned pixel box in that image and a confidence in
+    0..1. Text is normalised to simplified characters (see normalise_text).
+    """
+
+    name: str
+    version: str
+
+    def read(self, image: np.ndarray) -> list[OcrLine]: ...
+
+
+def quad_to_box(quad: Any) -> tuple[float, float, float, float]:
+    """An axis-aligned (x0, top, x1, bottom) box holding a 4-point polygon."""
+    pts = np.asarray(quad, dtype=float).reshape(-1, 2)
+    return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+
+
+# --- rapidocr -------------------------------------------------------------------------
+
+RAPIDOCR_MODEL_FILES: dict[str, str] = {
+    "Det.model_path": "PP-OCRv6_det_small.onnx",
+    "Rec.model_path": "PP-OCRv6_rec_small.onnx",
+    "Cls.model_path": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+}
+
+
+def _rapidocr_model_dir() -> Path:
+    """The models/ folder inside the installed rapidocr package, found without importing it."""
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or spec.origin is None:
+        raise OcrEngineUnavailable("rapidocr is not installed (pip install 'rapidocr>=3.10,<4' onnxruntime)")
+    return Path(spec.origin).parent / "models"
+
+
+class RapidOcrEngine:
+    """rapidocr 3.x with the PP-OCRv6 small models shipped inside its wheel."""
+
+    name = "rapidocr"
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        try:
+            package_version = importlib.metadata.version("rapidocr")
+        except importlib.metadata.PackageNotFoundError:
+            package_version = "missing"
+        # The models are part of what a cached reading depends on.
+        self.version = f"{package_version}+PP-OCRv6_small"
+        self._ocr: Any = None  # rapidocr.RapidOCR, built on first use
+
+    def _params(self) -> dict[str, Any]:
+        model_dir = _rapidocr_model_dir()
+        params: dict[str, Any] = {}
+        for key, filename in RAPIDOCR_MODEL_FILES.items():
+            path = model_dir / filename
+            if not path.is_file():
+                # Any model not in the wheel would be downloaded at the first call; refuse.
+                raise OcrEngineUnavailable(
+                    f"rapidocr model file missing: {path} (reinstall rapidocr 3.10: the wheel ships it)"
+                )
+            params[key] = str(path)
+        params.update(
+            {
+                "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                "Global.log_level": "warning",
+            }
+        )
+        return params
+
+    def _engine(self) -> Any:
+        if self._ocr is None:
+            params = self._params()
+            try:
+                import onnxruntime  # noqa: F401  (rapidocr does not depend on it; say so clearly)
+                from rapidocr import RapidOCR
+            except ImportError as exc:
+                raise OcrEngineUnavailable(f"rapidocr or onnxruntime cannot be imported: {exc}") from exc
+            self._ocr = RapidOCR(params=params)
+        return self._ocr
+
+    def read(self, image: np.ndarray) -> list[OcrLine]:
+        """Lines of an upright RGB image, pixel boxes in that image."""
+        # rapidocr takes arrays as BGR. use_* are passed every time: rapidocr keeps the
+        # flags of the previous call (classify_orientation switches det and rec off).
+        result = self._engine()(_rgb_to_bgr(image), use_det=True, use_cls=True, use_rec=True)
+        if result.txts is None or result.boxes is None:
+            return []
+        return [
+            OcrLine(normalise_text(text), quad_to_box(quad), float(score))
+            for quad, text, score in zip(result.boxes, result.txts, result.scores)
+        ]
+
+    def classify_orientation(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """For each RGB line crop, ('0' or '180', score): whether the line is upside down."""
+        engine = self._engine()
+        out: list[tuple[str, float]] = []
+        for crop in crops:
+            result = engine(_rgb_to_bgr(crop), use_det=False, use_cls=True, use_rec=False)
+            label, score = result.cls_res[0]
+            out.append((str(label), float(score)))
+        return out
+
+    def warm_up(self) -> None:
+        """Load all three models now (about 1.2 s) rather than on the first page."""
+        self.read(_warm_up_image())
+
+
+def _rgb_to_bgr(image: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(image[:, :, ::-1])
+
+
+def _warm_up_image() -> np.ndarray:
+    """A small image with a line of text, so that detection finds a box and rec runs."""
+    import cv2
+
+    img = np.full((96, 480, 3), 255, dtype=np.uint8)
+    cv2.putText(img, "500101 1990", (12, 64), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (0, 0, 0), 3)
+    return img
+
+
+# --- tesseract ------------------------------------------------------------------------
+
+TESSERACT_PACKAGES = "tesseract-ocr, tesseract-ocr-chi-sim"
+
+
+@contextlib.contextmanager
+def _env(**values: str) -> Iterator[None]:
+    """Set environment variables for subprocesses started inside the block."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+_ASCII_WORD_EDGE = re.compile(r"[0-9A-Za-z]")
+
+
+def join_words(words: list[str]) -> str:
+    """Join tesseract words: no space in CJK text, one space between two ASCII words."""
+    out = ""
+    for word in words:
+        if out and _ASCII_WORD_EDGE.fullmatch(out[-1]) and _ASCII_WORD_EDGE.fullmatch(word[0]):
+            out += " "
+        out += word
+    return out
+
+
+class TesseractEngine:
+    """tesseract 5 through pytesseract; weaker than rapidocr on these pages (see
+    research/ocr-engines.md) but needs no ONNX models. Raises OcrEngineUnavailable at
+    construction if the binary or the language data is missing."""
+
+    name = "tesseract"
+
+    # --psm 6 (one uniform block) against the default --psm 3 on two synthetic certificate
+    # layouts at 200 dpi: 9/9 and 8/8 lines exact against 7/9 and 0/8; psm 3 dropped lines
+    # and, beside a photo box, read the labels and the values as separate columns. At 300 dpi
+    # psm 3 was one line better on the first layout (7/9 against 6/9) and still split pairs.
+    psm = 6
+
+    def __init__(self, lang: str = "chi_sim") -> None:
+        self.lang = lang
+        # Checking costs two short subprocesses (~50 ms) and fails early and clearly.
+        self.version = f"{self._check()}+{lang}"
+
+    def _check(self) -> str:
+        """The tesseract version; raises OcrEngineUnavailable if it or the language is missing."""
+        try:
+            import pytesseract
+        except ImportError as exc:
+            raise OcrEngineUnavailable(f"pytesseract is not installed: {exc}") from exc
+        try:
+            version = str(pytesseract.get_tesseract_version())
+            languages = pytesseract.get_languages()
+        except (pytesseract.TesseractNotFoundError, OSError) as exc:
+            raise OcrEngineUnavailable(
+                f"the tesseract binary was not found; install the Debian packages {TESSERACT_PACKAGES}"
+            ) from exc
+        missing = [lang for lang in self.lang.split("+") if lang not in languages]
+        if missing:
+            raise OcrEngineUnavailable(
+                f"tesseract has no {'+'.join(missing)} language data; install the Debian packages "
+                f"{TESSERACT_PACKAGES}"
+            )
+        return version
+
+    def read(self, image: np.ndarray) -> list[OcrLine]:
+        """Lines of an upright RGB image, pixel boxes in that image."""
+        import pytesseract
+
+        # OMP_THREAD_LIMIT=1: tesseract's OpenMP threads fight each other on 2 cores (3.3x
+        # slower measured); run several processes instead.
+        with _env(OMP_THREAD_LIMIT="1"):
+            data = pytesseract.image_to_data(
+                image, lang=self.lang, config=f"--psm {self.psm}", output_type=pytesseract.Output.DICT
+            )
+        return lines_from_tesseract(data)
+
+    def warm_up(self) -> None:
+        """Nothing to preload: each read starts a tesseract process."""
+
+
+def lines_from_tesseract(data: dict[str, list]) -> list[OcrLine]:
+    """Group image_to_data words into lines by (block, paragraph, line)."""
+    groups: dict[tuple[int, int, int], list[int]] = {}
+    for i, text in enumerate(data["text"]):
+        conf = float(data["conf"][i])
+        if conf < 0 or not str(text).strip():  # conf -1 marks layout rows, not words
+            continue
+        key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
+        groups.setdefault(key, []).append(i)
+    lines = []
+    for idx in groups.values():
+        x0 = min(data["left"][i] for i in idx)
+        top = min(data["top"][i] for i in idx)
+        x1 = max(data["left"][i] + data["width"][i] for i in idx)
+        bottom = max(data["top"][i] + data["height"][i] for i in idx)
+        text = join_words([str(data["text"][i]).strip() for i in idx])
+        conf = sum(float(data["conf"][i]) for i in idx) / len(idx) / 100.0
+        lines.append(OcrLine(normalise_text(text), (float(x0), float(top), float(x1), float(bottom)), conf))
+    return lines
+
+
+# --- factory --------------------------------------------------------------------------
+
+ENGINES = ("rapidocr", "tesseract")
+
+
+def make_engine(name: str, threads: int = 1) -> OcrEngine:
+    """An engine by name. rapidocr loads its models on first use; tesseract checks its
+    binary and language data now. threads applies to rapidocr (tesseract runs one)."""
+    if name == "rapidocr":
+        return RapidOcrEngine(threads=threads)
+    if name == "tesseract":
+        return TesseractEngine()
+    raise ValueError(f"unknown OCR engine {name!r}; known: {', '.join(ENGINES)}")

@@ -101,3 +101,8 @@ def write_summary_csv(out: Path, reports: list[Report]) -> Path:
     path = out / "summary.csv"
     write_atomic(path, "\ufeff" + buf.getvalue())
     return path
+
+
+def write_batch_outputs(out: Path, reports: list[Report]) -> None:
+    """Everything a batch writes besides the per-submission JSON: the summary files."""
+    write_summary_csv(out, reports)

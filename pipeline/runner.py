@@ -21,7 +21,7 @@ from .errors import FormInvalid, PrecheckError, UnreadablePdf
 from .forms import parse_form
 from .ingest import open_pdf
 from .model import DeclaredForm, Finding, PageDetail, Report, Severity, Status, status_of
-from .report import write_report, write_summary_csv
+from .report import write_batch_outputs, write_report
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def run_batch(root: Path, out: Path, options: Options = Options(),
     for r in reports:
         if any(f.code in ("DUPLICATE_APPLICANT", "QUOTA_EXCEEDED") for f in r.findings):
             write_report(out, r)
-    write_summary_csv(out, reports)
+    write_batch_outputs(out, reports)
     return BatchResult(reports, out, time.perf_counter() - start)
 
 

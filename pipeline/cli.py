@@ -83,5 +83,33 @@ def check(pdf: Path, form: Path, ocr: str, dpi: int, rules: str | None) -> None:
     sys.exit(_EXIT[report.status])
 
 
+@main.command("eval")
+@click.argument("corpus", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--truth", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The truth folder the fixtures generator wrote.")
+@click.option("--reports", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Reports of an earlier run of this corpus; without it the corpus is checked first.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the reports when checking (default: a temporary folder).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@_ocr_option
+@_dpi_option
+@_rules_option
+def evaluate_command(corpus: Path, truth: Path, reports: Path | None, out: Path | None, as_json: bool, ocr: str,
+                     dpi: int, rules: str | None) -> None:
+    """Accuracy of the pipeline on CORPUS against its truth."""
+    import tempfile
+
+    from .evaluate import evaluate, format_text
+    from .runner import run_batch
+
+    with tempfile.TemporaryDirectory(prefix="precheck-eval-") as tmp:
+        if reports is None:
+            reports = out or Path(tmp)
+            run_batch(corpus, reports, _options(ocr, dpi, rules))
+        result = evaluate(reports, truth)
+    click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if as_json else format_text(result))
+
+
 if __name__ == "__main__":
     main()

@@ -10,12 +10,19 @@ from .common import finding, low_confidence, severity_for, usable
 from .rules import CategoryRules, Rules
 
 
+# A page that yields fewer characters than this was not really read (blank, dark, a photo).
+_READABLE_PAGE_CHARS = 20
+
+
 def check_certificate_found(ev: Evidence, form: DeclaredForm, rules: Rules, cat: CategoryRules) -> list[Finding]:
     if ev.grades or ev.certificate_numbers:
         return []
     if PageKind.CERTIFICATE in ev.page_kinds:
         return [finding("CERTIFICATE_NOT_FOUND", Severity.WARNING,
                         detail="有证书页，但未能读出证书等级或编号，请人工核对")]
+    if any(len(t) < _READABLE_PAGE_CHARS for t, k in zip(ev.page_texts, ev.page_kinds) if k is not PageKind.NARRATIVE):
+        return [finding("CERTIFICATE_NOT_FOUND", Severity.WARNING,
+                        detail="未找到证书，但有页面几乎未能识别出文字，请人工核对")]
     return [finding("CERTIFICATE_NOT_FOUND", Severity.ERROR,
                     detail="材料中未找到职业资格证书或职业技能等级证书")]
 
@@ -59,5 +66,11 @@ def check_certificate_number(ev: Evidence, form: DeclaredForm, rules: Rules, cat
     if not numbers or any(same_number(c.value, form.certificate_number) for c in numbers):
         return []
     best = numbers[0]
-    sev = severity_for(best, rules) if well_formed(best.value) else Severity.WARNING
+    sev = severity_for(best, rules)
+    if not well_formed(best.value) or _one_character_apart(best.value, form.certificate_number):
+        sev = Severity.WARNING  # as likely one misread character as another certificate
     return [finding("CERTIFICATE_NUMBER_MISMATCH", sev, declared=form.certificate_number, found=best)]
+
+
+def _one_character_apart(a: str, b: str) -> bool:
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) <= 1

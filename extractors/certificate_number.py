@@ -12,7 +12,7 @@ from pipeline.model import Candidate
 
 from .layout import Row
 
-LABELS = ("证书编号", "证书号码", "证书号", "编号", "证号")
+LABELS = ("证书编号", "证书号码", "证书号", "编号", "证号", "No.", "NO.", "No:", "NO:", "No", "NO")
 _LEVEL_TO_GRADE = {"1": "高级技师", "2": "技师", "3": "高级工", "4": "中级工", "5": "初级工"}
 _TOKEN = re.compile(r"[A-Za-z0-9OoIl|]{8,30}")
 _DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "B": "8", "Z": "2"})

@@ -14,8 +14,10 @@ from .layout import Row
 # Labels that may follow a name on the same row when OCR runs cells together.
 _NEXT_LABELS = r"(?:性\s*别|民\s*族|出\s*生|身\s*份|证\s*件|公\s*民|职\s*业|工\s*种|等\s*级|编\s*号|单\s*位|证\s*书|文化|籍贯|性$)"
 _NAME = r"[\u4e00-\u9fff·]{2,5}"
-NAME_AFTER_LABEL = re.compile(rf"姓\s*名\s*[:：]?\s*(?P<v>(?:[\u4e00-\u9fff·]\s?){{1,5}}[\u4e00-\u9fff])")
-NAME_IN_AWARD = re.compile(rf"(?:授予|兹授予|表彰)\s*(?P<v>{_NAME}?)\s*(?:同志|先生|女士)")
+NAME_AFTER_LABEL = re.compile(
+    rf"(?:姓\s*名|持\s*证\s*人|获\s*奖\s*者|获\s*奖\s*人)\s*[:：]?\s*(?P<v>(?:[\u4e00-\u9fff·]\s?){{1,5}}[\u4e00-\u9fff])"
+)
+NAME_IN_AWARD = re.compile(rf"(?:授予|表彰|兹证明|兹有|证明)\s*(?P<v>{_NAME}?)\s*(?:同志|先生|女士)")
 # An honour certificate addresses its holder: "陈林同志：".
 NAME_IN_SALUTATION = re.compile(rf"^\s*(?P<v>{_NAME}?)\s*(?:同志|先生|女士)\s*[:：]")
 # A booklet prints the holder's name alone on a row, without a label.

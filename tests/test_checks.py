@@ -125,8 +125,18 @@ def test_a_declared_number_that_encodes_another_grade():
 def test_certificate_number_mismatch_and_not_found():
     ev = evidence(certificate_numbers=(cand("S000050123456232000999"),))
     assert codes(run_checks(ev, form(), RULES, 2)) == ["CERTIFICATE_NUMBER_MISMATCH"]
-    ev = evidence(grades=(), certificate_numbers=(), page_kinds=(PageKind.NARRATIVE, PageKind.OTHER))
+    readable = ("候选人事迹材料", "居民身份证姓名张三丰性别男民族汉住址重庆市渝中区解放碑街道")
+    ev = evidence(grades=(), certificate_numbers=(), page_kinds=(PageKind.NARRATIVE, PageKind.OTHER), page_texts=readable)
     assert codes(run_checks(ev, form(), RULES, 2), Severity.ERROR) == ["CERTIFICATE_NOT_FOUND"]
+    # a page that could hardly be read might be the certificate: a person looks
+    unread = ("候选人事迹材料", "▇▇")
+    ev = evidence(grades=(), certificate_numbers=(), page_kinds=(PageKind.NARRATIVE, PageKind.OTHER), page_texts=unread)
+    assert codes(run_checks(ev, form(), RULES, 2), Severity.WARNING) == ["CERTIFICATE_NOT_FOUND"]
+
+
+def test_a_certificate_number_one_character_off_is_only_a_warning():
+    ev = evidence(certificate_numbers=(cand("S000050123456232000124"),))
+    assert codes(run_checks(ev, form(), RULES, 2), Severity.WARNING) == ["CERTIFICATE_NUMBER_MISMATCH"]
 
 
 def test_master_needs_the_national_honour_unless_the_grand_prize():

@@ -163,6 +163,10 @@ def test_leading_s_read_as_5_and_letter_o_in_digits():
     assert cands[0].value == "S000050123456232000123"
 
 
+def test_number_after_an_english_label():
+    assert [c.value for c in certificate_number.extract([row("No. 1550010000100123")])] == ["1550010000100123"]
+
+
 def test_qualification_number_level_is_the_eleventh_digit():
     assert certificate_number.grade_of("1550010000100123") == "高级技师"
     assert certificate_number.grade_of("12345") is None

@@ -111,5 +111,17 @@ def evaluate_command(corpus: Path, truth: Path, reports: Path | None, out: Path 
     click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if as_json else format_text(result))
 
 
+@main.command("bench")
+@click.argument("corpus", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--limit", type=int, default=None, help="Only the first N submissions.")
+@_ocr_option
+@_dpi_option
+def bench_command(corpus: Path, limit: int | None, ocr: str, dpi: int) -> None:
+    """Per-stage time per page, pages per second, peak memory, pipeline vs raw OCR."""
+    from .bench import run_bench
+
+    click.echo("\n".join(run_bench(corpus, _options(ocr, dpi, None), limit=limit).lines()))
+
+
 if __name__ == "__main__":
     main()

@@ -251,6 +251,7 @@ class PageDetail:
     text_layer: bool
     ocr: str | None
     rotation: int = 0
+    seconds: float = 0.0  # time spent reading the page (render, OCR or text layer)
     seal: dict | None = None  # filled by the seal analysis (not built yet: None)
     attestation: dict | None = None
 
@@ -261,6 +262,7 @@ class PageDetail:
             "text_layer": self.text_layer,
             "ocr": self.ocr,
             "rotation": self.rotation,
+            "seconds": round(self.seconds, 3),
             "seal": self.seal,
             "attestation": self.attestation,
         }
@@ -280,4 +282,5 @@ class Report:
     pdf_path: str | None = None
     sha256: str | None = None
     seconds: float = 0.0
+    stages: dict = field(default_factory=dict)  # seconds per stage: pages, extract, check
     meta: dict = field(default_factory=dict)

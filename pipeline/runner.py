@@ -20,6 +20,7 @@ from .discover import SubmissionInput, discover
 from .errors import FormInvalid, PrecheckError, UnreadablePdf
 from .forms import parse_form
 from .ingest import open_pdf
+from .ocr import OcrEngineUnavailable
 from .model import DeclaredForm, Finding, PageDetail, Report, Severity, Status, status_of
 from .report import write_batch_outputs, write_report
 
@@ -68,7 +69,7 @@ class Prechecker:
         start = time.perf_counter()
         report = self._check(submission, pdf, form, pdf_name, problem)
         report.seconds = time.perf_counter() - start
-        report.meta = self.meta()
+        report.meta = {**self.meta(), "stages": {k: round(v, 4) for k, v in report.stages.items()}}
         log.info("%s: %s %s (%.1fs)", submission, report.status.value,
                  ",".join(sorted({f.code for f in report.findings})) or "-", report.seconds)
         return report
@@ -93,11 +94,21 @@ class Prechecker:
         from .pages import read_pages
 
         n_read = min(doc.pages, self.options.max_pages_read)
+        started = time.perf_counter()
         try:
             contents = read_pages(doc.data, self.engine, dpi=self.options.dpi, pages=range(1, n_read + 1))
         except PrecheckError as exc:
             return _error_report(sid, exc, form, pdf_name)
+        except (OcrEngineUnavailable, MemoryError):
+            raise  # the machine's fault, not the file's
+        except Exception as exc:  # noqa: BLE001 - a parser's failure on this file is the file's problem
+            log.debug("%s: reading pages failed: %s", sid, type(exc).__name__)
+            return _error_report(sid, UnreadablePdf(f"页面无法解析（{type(exc).__name__}）"), form, pdf_name)
+        stages = {"pages": time.perf_counter() - started}
+        started = time.perf_counter()
         evidence = extract_evidence(contents)
+        stages["extract"] = time.perf_counter() - started
+        started = time.perf_counter()
         findings: list[Finding] = []
         if problem:
             form_error = form_error or FormInvalid(problem)
@@ -107,12 +118,13 @@ class Prechecker:
         else:
             findings.extend(run_checks(evidence, form, self.rules, doc.pages))
         details = tuple(
-            PageDetail(c.page, kind, c.text_layer, c.ocr, c.rotation)
+            PageDetail(c.page, kind, c.text_layer, c.ocr, c.rotation, c.seconds)
             for c, kind in zip(contents, evidence.page_kinds)
         )
+        stages["check"] = time.perf_counter() - started
         processed = form_error is None
         return Report(sid, status_of(findings, processed), doc.pages, evidence, details, findings, form,
-                      pdf_name, doc.sha256)
+                      pdf_name, doc.sha256, stages=stages)
 
 
 def _error_finding(exc: PrecheckError) -> Finding:

@@ -1,0 +1,118 @@
+"""Where the time goes: per-stage medians per page, and the pipeline against raw OCR.
+
+For every PDF of a corpus, in one process: the whole pipeline (Prechecker.check) with its
+stage times, then, on the same scanned pages, the page rendered alone and the OCR engine's
+own read of it alone. The ratio of the two tells what the pipeline costs beyond the engine.
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .discover import discover
+from .errors import PrecheckError
+from .ingest import open_pdf
+from .pages import remove_colour, render_page
+from .report import report_json
+from .runner import Options, Prechecker
+
+
+@dataclass
+class BenchResult:
+    ocr: str
+    dpi: int
+    open_s: list[float] = field(default_factory=list)  # per document
+    render_s: list[float] = field(default_factory=list)  # per scanned page
+    raw_ocr_s: list[float] = field(default_factory=list)  # per scanned page
+    scanned_page_s: list[float] = field(default_factory=list)  # pipeline's read of a scanned page
+    text_page_s: list[float] = field(default_factory=list)  # pipeline's read of a text-layer page
+    extract_per_page_s: list[float] = field(default_factory=list)
+    check_per_page_s: list[float] = field(default_factory=list)
+    report_per_page_s: list[float] = field(default_factory=list)
+    pipeline_scanned_total: float = 0.0  # whole-pipeline seconds of documents' scanned pages
+    raw_ocr_total: float = 0.0
+    pages: int = 0
+    wall: float = 0.0
+    peak_rss_mb: float = 0.0
+
+    def lines(self) -> list[str]:
+        def med(xs: list[float]) -> str:
+            return f"{statistics.median(xs) * 1000:8.1f} ms" if xs else "       -   "
+
+        ratio = self.pipeline_scanned_total / self.raw_ocr_total if self.raw_ocr_total else float("nan")
+        return [
+            f"engine {self.ocr}, {self.dpi} dpi; {self.pages} pages "
+            f"({len(self.scanned_page_s)} scanned, {len(self.text_page_s)} text layer)",
+            "median per page:",
+            f"  open (per document)      {med(self.open_s)}",
+            f"  render                   {med(self.render_s)}",
+            f"  raw OCR (engine alone)   {med(self.raw_ocr_s)}",
+            f"  scanned page, pipeline   {med(self.scanned_page_s)}   (render + orientation + OCR)",
+            f"  text-layer page          {med(self.text_page_s)}",
+            f"  extract                  {med(self.extract_per_page_s)}",
+            f"  check                    {med(self.check_per_page_s)}",
+            f"  report (JSON)            {med(self.report_per_page_s)}",
+            f"pages per second (pipeline, one process): {self.pages / self.wall:.2f}" if self.wall else "",
+            f"pipeline / raw OCR time on the same scanned pages: {ratio:.2f}x",
+            f"peak memory (RSS): {self.peak_rss_mb:.0f} MB",
+        ]
+
+
+def run_bench(corpus: Path, options: Options = Options(), limit: int | None = None) -> BenchResult:
+    checker = Prechecker(options)
+    engine = checker.engine
+    if hasattr(engine, "warm_up"):
+        engine.warm_up()
+    result = BenchResult(options.ocr, options.dpi)
+    items = [s for s in discover(corpus) if s.pdf is not None and s.form is not None][:limit]
+    for item in items:
+        data, form = item.pdf.read_bytes(), item.form.read_bytes()
+        t = time.perf_counter()
+        try:
+            doc = open_pdf(data)
+        except PrecheckError:
+            continue
+        result.open_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        report = checker.check(item.id, data, form)
+        wall = time.perf_counter() - t
+        if report.evidence is None:
+            continue
+        t = time.perf_counter()
+        report_json(report)
+        report_s = time.perf_counter() - t
+        n = len(report.page_details)
+        result.pages += n
+        result.wall += wall
+        share = {k: v / n for k, v in report.stages.items()}
+        result.extract_per_page_s += [share.get("extract", 0.0)] * n
+        result.check_per_page_s += [share.get("check", 0.0)] * n
+        result.report_per_page_s += [report_s / n] * n
+        scanned = [p for p in report.page_details if not p.text_layer]
+        _time_pages(result, report, doc.data, scanned, options, engine, wall)
+    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def _time_pages(result: BenchResult, report, data: bytes, scanned, options: Options, engine, wall: float) -> None:
+    import numpy as np
+
+    # open, extract and check are shared by the document's pages
+    per_page_overhead = (wall - report.stages.get("pages", 0.0)) / max(len(report.page_details), 1)
+    for detail in report.page_details:
+        (result.text_page_s if detail.text_layer else result.scanned_page_s).append(detail.seconds)
+    for detail in scanned:
+        t = time.perf_counter()
+        image = np.asarray(render_page(data, detail.page, options.dpi))
+        result.render_s.append(time.perf_counter() - t)
+        grey = remove_colour(image)
+        t = time.perf_counter()
+        engine.read(grey)
+        raw = time.perf_counter() - t
+        result.raw_ocr_s.append(raw)
+        result.raw_ocr_total += raw
+        result.pipeline_scanned_total += detail.seconds + per_page_overhead

@@ -32,10 +32,10 @@ Rect = tuple[float, float, float, float]  # x0, top, x1, bottom, in pixels or po
 
 # A text layer is used when it has at least this many readable characters...
 TEXT_LAYER_MIN_CHARS = 10
-# ...unless the page is mostly image with a thin layer on it (a scan with a typed caption,
-# or a scanner's partial OCR): then the image holds the evidence and is OCR-ed.
-SCANNED_IMAGE_COVERAGE = 0.6
-SCANNED_MAX_CHARS = 80
+# ...unless images cover a good share of the page: a scan with a typed caption, a
+# scanner's partial OCR, or a Word page with a certificate photo pasted under its heading.
+# The image holds the evidence then, so the whole rendered page (text included) is OCR-ed.
+SCANNED_IMAGE_COVERAGE = 0.3
 
 # Orientation of a scan: a sideways page yields mostly tall line boxes.
 TALL_RATIO = 1.5
@@ -106,8 +106,21 @@ def render_page(pdf_bytes: bytes, page_no: int, dpi: int) -> Image.Image:
         doc.close()
 
 
-def _render(pdf_page: pdfium.PdfPage, dpi: int) -> Image.Image:
-    return pdf_page.render(scale=dpi / 72).to_pil().convert("RGB")
+# A photo pasted as a page can measure a metre across: past this many pixels on its long
+# side a page is rendered at a lower dpi (A4 at 300 dpi is 3508), or one page would cost
+# gigabytes.
+MAX_RENDER_SIDE = 3600
+
+
+def render_dpi(width_pt: float, height_pt: float, dpi: float) -> float:
+    """The dpi a page is actually rendered at: dpi, or less for a page too large for it."""
+    longest = max(width_pt, height_pt, 1.0)
+    return min(float(dpi), MAX_RENDER_SIDE * 72.0 / longest)
+
+
+def _render(pdf_page: pdfium.PdfPage, dpi: float) -> Image.Image:
+    w, h = pdf_page.get_size()
+    return pdf_page.render(scale=render_dpi(w, h, dpi) / 72).to_pil().convert("RGB")
 
 
 def remove_colour(rgb: np.ndarray) -> np.ndarray:
@@ -145,8 +158,10 @@ def read_pages(
                             f"page {number} has no usable text layer and needs OCR, but no OCR engine was given"
                         )
                     doc = doc or pdfium.PdfDocument(pdf_bytes)
-                    image = np.asarray(_render(doc[number - 1], dpi))
-                    content = read_image(image, engine, dpi, number, float(page.width), float(page.height))
+                    pdf_page = doc[number - 1]
+                    image = np.asarray(_render(pdf_page, dpi))
+                    used_dpi = render_dpi(*pdf_page.get_size(), dpi)
+                    content = read_image(image, engine, used_dpi, number, float(page.width), float(page.height))
                 page.close()  # pdfplumber caches every parsed object per page otherwise
                 out.append(replace(content, seconds=time.perf_counter() - start))
         finally:
@@ -172,7 +187,7 @@ def usable_text_layer(readable_chars: int, image_share: float) -> bool:
     images is read from its text layer rather than OCR-ed."""
     if readable_chars < TEXT_LAYER_MIN_CHARS:
         return False
-    return not (image_share > SCANNED_IMAGE_COVERAGE and readable_chars < SCANNED_MAX_CHARS)
+    return image_share <= SCANNED_IMAGE_COVERAGE
 
 
 def has_usable_text_layer(page: Any) -> bool:

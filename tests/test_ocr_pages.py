@@ -312,8 +312,8 @@ def test_usable_text_layer_thresholds():
     assert not usable_text_layer(9, 0.0)
     assert usable_text_layer(10, 0.0)
     assert not usable_text_layer(79, 0.9)
-    assert usable_text_layer(80, 0.9)
-    assert usable_text_layer(79, 0.5)
+    assert not usable_text_layer(800, 0.5)  # a certificate photo pasted on a typed page
+    assert usable_text_layer(800, 0.2)  # a narrative with a small portrait
 
 
 def test_pages_are_numbered_from_one():
@@ -409,3 +409,11 @@ def test_pixels_to_points():
 def test_split_box_weighs_cjk_twice_a_digit():
     boxes = split_box((0, 0, 60, 10), "号12")
     assert [b[0] for b in boxes] == [0, 30, 45] and boxes[-1][2] == 60
+
+
+def test_a_huge_page_is_rendered_at_a_bounded_size():
+    from pipeline.pages import MAX_RENDER_SIDE, render_dpi
+
+    assert render_dpi(595, 842, 300) == 300  # A4 as asked
+    dpi = render_dpi(3024, 4032, 300)  # a phone photo pasted at 72 dpi: 42 x 56 inches
+    assert 4032 * dpi / 72 <= MAX_RENDER_SIDE + 1

@@ -63,18 +63,22 @@ def check_gender(ev: Evidence, form: DeclaredForm, rules: Rules, cat: CategoryRu
 
 
 def check_birth_date(ev: Evidence, form: DeclaredForm, rules: Rules, cat: CategoryRules) -> list[Finding]:
+    """Against the document first (the reviewer sees where), else against the declared ID."""
     declared = form.birth_date.isoformat()
     info = parse_id(form.id_number)
-    if info and info.birth_date != form.birth_date:
-        return [finding("BIRTH_DATE_MISMATCH", Severity.ERROR, declared=declared,
-                        found=info.birth_date.isoformat(), where="申报的身份证号（第7-14位）")]
+    id_disagrees = info is not None and info.birth_date != form.birth_date
     dates = usable(ev.birth_dates, rules)
     agreeing = [c for c in dates if same_date(c.value, declared)]
     disagreeing = [c for c in dates if not same_date(c.value, declared)]
     if disagreeing and (not agreeing or disagreeing[0].confidence > agreeing[0].confidence):
-        where = "材料中身份证号所含的出生日期" if disagreeing[0].source == "id_number" else "材料中的出生日期"
-        return [finding("BIRTH_DATE_MISMATCH", severity_for(disagreeing[0], rules), declared=declared,
-                        found=disagreeing[0], where=where)]
+        best = disagreeing[0]
+        where = "材料中身份证号所含的出生日期" if best.source == "id_number" else "材料中的出生日期"
+        sure = id_disagrees and info is not None and same_date(best.value, info.birth_date.isoformat())
+        sev = Severity.ERROR if sure else severity_for(best, rules)
+        return [finding("BIRTH_DATE_MISMATCH", sev, declared=declared, found=best, where=where)]
+    if id_disagrees and info is not None:
+        return [finding("BIRTH_DATE_MISMATCH", Severity.ERROR, declared=declared,
+                        found=info.birth_date.isoformat(), where="申报的身份证号（第7-14位）")]
     return []
 
 

@@ -13,6 +13,7 @@ from pipeline.model import Candidate
 from .layout import Row
 
 LABELS = ("证书编号", "证书号码", "证书号", "编号", "证号", "No.", "NO.", "No:", "NO:", "No", "NO")
+_ID_LABEL_HEADS = ("身份", "份", "民身")
 _LEVEL_TO_GRADE = {"1": "高级技师", "2": "技师", "3": "高级工", "4": "中级工", "5": "初级工"}
 _TOKEN = re.compile(r"[A-Za-z0-9OoIl|]{8,30}")
 _DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "B": "8", "Z": "2"})
@@ -55,8 +56,8 @@ def extract(rows: list[Row]) -> list[Candidate]:
         seen: set[int] = set()
         for label in LABELS:
             pos = row.text.find(label)
-            if pos < 0 or pos in seen:
-                continue
+            if pos < 0 or pos in seen or row.text[max(0, pos - 2) : pos].endswith(_ID_LABEL_HEADS):
+                continue  # 证号 inside 身份证号 is the ID number's label
             seen.update(range(pos, pos + len(label)))
             m = _TOKEN.search(row.text, pos + len(label))
             if m is None or row.text[pos + len(label) : m.start()].strip(" :：") != "":

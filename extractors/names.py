@@ -12,7 +12,8 @@ from .grades import normalise_grade
 from .layout import Row
 
 # Labels that may follow a name on the same row when OCR runs cells together.
-_NEXT_LABELS = r"(?:性\s*别|民\s*族|出\s*生|身\s*份|证\s*件|公\s*民|职\s*业|工\s*种|等\s*级|编\s*号|单\s*位|证\s*书|文化|籍贯|性$)"
+_NEXT_LABELS = (r"(?:性\s*别|民\s*族|出\s*生|身\s*份|证\s*件|公\s*民|职\s*业|工\s*种|等\s*级|编\s*号|单\s*位|证\s*书|"
+                r"发\s*证|机\s*关|日\s*期|文化|籍贯|性$)")
 _NAME = r"[\u4e00-\u9fff·]{2,5}"
 NAME_AFTER_LABEL = re.compile(
     rf"(?:姓\s*名|持\s*证\s*人|获\s*奖\s*者|获\s*奖\s*人)\s*[:：]?\s*(?P<v>(?:[\u4e00-\u9fff·]\s?){{1,5}}[\u4e00-\u9fff])"
@@ -27,8 +28,19 @@ GENDER_AFTER_LABEL = re.compile(r"性\s*别\s*[:：]?\s*(?P<v>[男女])")
 
 
 def _cut_at_label(text: str) -> str:
+    """The name out of what follows its label: up to the next label, and up to the first gap
+    after a word (a letter-spaced name, 张 三 丰, is kept whole)."""
     m = re.search(_NEXT_LABELS, text)
-    return text[: m.start()] if m else text
+    text = text[: m.start()] if m else text
+    chunks = text.split(" ")
+    if len(chunks[0]) >= 2:
+        return chunks[0]
+    kept = []
+    for chunk in chunks:
+        if len(chunk) > 1:
+            break
+        kept.append(chunk)
+    return " ".join(kept)
 
 
 def extract_names(rows: list[Row]) -> list[Candidate]:

@@ -145,6 +145,15 @@ def test_name_stops_at_the_next_label_when_ocr_joins_cells():
     assert [c.value for c in names.extract_genders([row("姓名:张三丰性别:男")])] == ["男"]
 
 
+def test_name_followed_by_another_column():
+    assert [c.value for c in names.extract_names([row("姓名:曹龙武 发证机关:重庆市人力资源和社会保障局")])] == ["曹龙武"]
+    assert [c.value for c in names.extract_names([row("姓名 李 四 民族 汉")])] == ["李四"]
+
+
+def test_the_id_number_label_is_not_a_certificate_number_label():
+    assert certificate_number.extract([row("身份证号:500101200008287453")]) == []
+
+
 def test_spaced_label_and_award_wording():
     assert [c.value for c in names.extract_names([row("姓 名 李 四")])] == ["李四"]
     assert [c.value for c in names.extract_names([row("兹授予 王喆 同志 全国技术能手称号")])] == ["王喆"]

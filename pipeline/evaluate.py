@@ -14,6 +14,7 @@ from pathlib import Path
 
 FIELDS = ("name", "id_number", "birth_date", "grade", "certificate_number", "honors")
 NATIONAL_HONORS = {"全国技术能手", "中华技能大奖"}
+CONFIDENCE_BANDS = ((0.0, 0.5), (0.5, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 0.99), (0.99, 1.01))
 
 
 @dataclass
@@ -29,6 +30,16 @@ class Evaluation:
     pages_right: int = 0
     pages_total: int = 0
     misses: list[str] = field(default_factory=list)
+    # (confidence of the top candidate, whether it was right), for the calibration table
+    readings: list[tuple[float, bool]] = field(default_factory=list)
+
+    def calibration(self) -> list[tuple[str, int, float | None]]:
+        """Accuracy of top candidates by confidence band: a calibrated confidence matches it."""
+        out = []
+        for lo, hi in CONFIDENCE_BANDS:
+            hits = [ok for conf, ok in self.readings if lo <= conf < hi]
+            out.append((f"{lo:.2f}-{min(hi, 1.0):.2f}", len(hits), sum(hits) / len(hits) if hits else None))
+        return out
 
     def accuracy(self, name: str) -> float | None:
         n = self.field_total[name]
@@ -51,6 +62,7 @@ class Evaluation:
             "clean_wrongly_failed": self.clean_failed,
             "clean_wrongly_failed_share": self.clean_failed / self.clean if self.clean else 0.0,
             "page_count_accuracy": self.pages_right / self.pages_total if self.pages_total else None,
+            "calibration": [{"band": b, "n": n, "accuracy": a} for b, n, a in self.calibration()],
             "misses": self.misses,
         }
 
@@ -113,7 +125,11 @@ def evaluate(reports_dir: Path, truth_dir: Path) -> Evaluation:
             if value in (None, "") or (key != "honors" and not _shown(truth, key)):
                 continue
             ev.field_total[key] += 1
-            if _field_right(report, key, value):
+            right = _field_right(report, key, value)
+            cands = report["extracted"].get(key) or []
+            if cands and key != "honors":
+                ev.readings.append((cands[0]["confidence"], right))
+            if right:
                 ev.field_right[key] += 1
             else:
                 ev.misses.append(f"{sid}: {key} read {_top(report, key)!r}, truth {value!r}")
@@ -141,4 +157,8 @@ def format_text(ev: Evaluation) -> str:
     lines += ["", f"clean submissions wrongly failed: {ev.clean_failed}/{ev.clean} ({share:.1%})"]
     if ev.pages_total:
         lines.append(f"page-count accuracy: {ev.pages_right}/{ev.pages_total}")
+    lines.append("confidence of top candidates vs accuracy:")
+    for band, n, acc in ev.calibration():
+        if n:
+            lines.append(f"  {band}  n={n:<4} accuracy {acc:.3f}")
     return "\n".join(lines)

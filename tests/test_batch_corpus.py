@@ -78,3 +78,32 @@ def test_extraction_accuracy_floor(batch):
     for field in ("id_number", "birth_date", "grade", "certificate_number", "honors"):
         assert ev.accuracy(field) >= 0.95, (field, ev.misses)
     assert ev.accuracy("name") >= 0.90, ev.misses
+
+
+HARD_COUNT = 20
+
+
+@pytest.fixture(scope="module")
+def hard_batch(tmp_path_factory):
+    """The scans real applicants upload: the same kind of corpus, its scanned pages damaged."""
+    from fixtures.damage import damage_corpus
+
+    root = tmp_path_factory.mktemp("hard")
+    generate_corpus(root / "clean", count=HARD_COUNT, seed=424242, dpi=200)
+    damage_corpus(root / "clean", root / "hard", seed=3)
+    out = root / "reports"
+    result = CliRunner().invoke(main, ["batch", str(root / "hard" / "submissions"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return root / "hard", out
+
+
+def test_hard_scans_regression_gate(hard_batch):
+    """Floors a little under today's figures on damaged scans (README, accuracy section)."""
+    root, out = hard_batch
+    ev = evaluate(out, root / "truth")
+    for field in ("id_number", "birth_date", "grade", "honors"):
+        assert ev.accuracy(field) >= 0.93, (field, ev.misses)
+    assert ev.accuracy("name") >= 0.85 and ev.accuracy("certificate_number") >= 0.85, ev.misses
+    assert ev.clean_failed == 0, ev.misses
+    recall = sum(ev.tp.values()) / max(1, sum(ev.tp.values()) + sum(ev.fn.values()))
+    assert recall >= 0.9, ev.misses

@@ -22,3 +22,13 @@ def extract(rows: list[Row]) -> list[Candidate]:
                               row.span_conf(m.start, m.end), f"honor:{m.label.lower()}")
                 )
     return out
+
+
+def canonical(text: str) -> str | None:
+    """The one honour a short text names (a form's entry), or None."""
+    from pipeline.model import Box
+
+    flat = "".join(text.split())
+    row = Row(0, flat, tuple(Box(i, 0, i + 1, 1) for i in range(len(flat))), (1.0,) * len(flat), True, "form")
+    found = {m.value for m in matcher.find(row, _PATTERNS) if m.label in ("HONOR", "CITY_HONOR")}
+    return found.pop() if len(found) == 1 else None

@@ -59,12 +59,16 @@ _VARIANTS = str.maketrans(TRADITIONAL_TO_SIMPLIFIED)
 
 
 _SPACES = {"\u3000", "\xa0", "\t"}
+# The middle dot of minority names (阿依古丽·买买提) as forms and OCR write it.
+_DOTS = {"•", "・", "∙", "‧", "﹒", "･"}
 
 
 def normalise_char(ch: str) -> str:
     """One character to its canonical form; always exactly one character back."""
     if ch in _SPACES:
         return " "
+    if ch in _DOTS:
+        return "·"
     folded = unicodedata.normalize("NFKC", ch)
     if len(folded) != 1:
         folded = ch

@@ -29,7 +29,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "submitted_at": (("提交时间",), "提交时间"),
 }
 REQUIRED = ("category", "name", "id_number", "birth_date", "grade")
-_GENDERS = {"男": "男", "女": "女", "male": "男", "female": "女", "m": "男", "f": "女"}
+_GENDERS = {"男": "男", "女": "女", "男性": "男", "女性": "女", "male": "男", "female": "女", "m": "男", "f": "女"}
 _CHECKS_AT = dt.timezone(dt.timedelta(hours=8))  # a time without offset is Chongqing time
 
 
@@ -55,7 +55,7 @@ def parse_form(data: bytes, categories: tuple[str, ...] | list[str], fallback_id
     for key in REQUIRED:
         if _blank(values.get(key)):
             raise FormInvalid(f"表单缺少{FIELDS[key][1]}（{key}）", field=key)
-    category = _text(values, "category")
+    category = _category(_text(values, "category"), categories)
     if category not in categories:
         raise FormInvalid(f"申报类别“{category}”不是{'、'.join(categories)}之一", field="category")
     grade = normalise_grade(_text(values, "grade"))
@@ -81,6 +81,13 @@ def parse_form(data: bytes, categories: tuple[str, ...] | list[str], fallback_id
         recommender=_optional(values, "recommender"),
         submitted_at=_datetime(values.get("submitted_at")),
     )
+
+
+def _category(text: str, categories) -> str:
+    """The category named, also when the form adds words around it (…候选人, 申报…)."""
+    flat = "".join(text.split())
+    named = [c for c in categories if c in flat]
+    return named[0] if len(named) == 1 else flat
 
 
 def _canonical_keys(raw: dict) -> dict:
@@ -113,7 +120,7 @@ def _optional(values: dict, key: str) -> str | None:
 
 
 def _date(text: str, key: str) -> dt.date:
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
     if m is None:
         raise FormInvalid(f"{FIELDS[key][1]}（{key}）应为YYYY-MM-DD格式", field=key)
     try:
@@ -143,4 +150,11 @@ def _honors(v) -> tuple[str, ...]:
         items = [str(x) for x in v if not _blank(x)]
     else:
         raise FormInvalid("荣誉（honors）应为列表", field="honors")
-    return tuple(normalise(i).strip() for i in items if i and i.strip())
+    return tuple(canonical_honor(normalise(i).strip()) for i in items if i and i.strip())
+
+
+def canonical_honor(text: str) -> str:
+    """全国技术能手称号 -> 全国技术能手: the honour's canonical name where one is named."""
+    from extractors.honors import canonical
+
+    return canonical(text) or text

@@ -28,6 +28,13 @@ def test_chinese_keys_in_every_encoding(encoding):
     assert f.submitted_at.utcoffset().total_seconds() == 8 * 3600
 
 
+def test_lenient_wordings_of_the_same_values():
+    d = form_dict(gender="男性", birth_date="19850312", category="全市技术能手候选人", honors="全市技术能手称号、巴渝工匠")
+    f = parse_form(encoded(d), CATEGORIES, "x")
+    assert (f.gender, f.birth_date.isoformat(), f.category) == ("男", "1985-03-12", "全市技术能手")
+    assert f.honors == ("全市技术能手", "巴渝工匠")
+
+
 @pytest.mark.parametrize("change,field", [
     ({"birth_date": None}, "birth_date"),
     ({"name": ""}, "name"),

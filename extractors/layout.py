@@ -46,16 +46,19 @@ class Row:
         return min(confs) if confs else 0.0
 
 
-def _same_row(a: Box, b: Box) -> bool:
-    """b continues a's row when b's vertical centre falls inside a's band and sizes match."""
-    centre = (b.top + b.bottom) / 2
-    ha, hb = max(a.height, 0.1), max(b.height, 0.1)
-    return a.top <= centre <= a.bottom and max(ha, hb) / min(ha, hb) < 2.2
+_MIN_AFFINITY = 0.45
 
 
-def _overlaps_x(a: Box, b: Box) -> bool:
-    overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
-    return overlap > 0.5 * min(a.width, b.width)
+def _row_affinity(last: Box, b: Box) -> float:
+    """How well b continues a row whose rightmost piece so far is last: the share of the
+    smaller height the two share vertically; 0 when they stack or differ much in size."""
+    ha, hb = max(last.height, 0.1), max(b.height, 0.1)
+    if max(ha, hb) / min(ha, hb) >= 2.2:
+        return 0.0
+    if last.x1 - b.x0 > 0.5 * min(last.width, b.width):
+        return 0.0  # b starts well inside last: stacked, not side by side
+    overlap = min(last.bottom, b.bottom) - max(last.top, b.top)
+    return max(0.0, overlap) / min(ha, hb)
 
 
 def upright(box: Box, rotation: int, width: float, height: float) -> Box:
@@ -74,16 +77,17 @@ def group_rows(lines: tuple[TextLine, ...] | list[TextLine], rotation: int = 0, 
     """
     up = {id(ln): upright(ln.box, rotation, width, height) if rotation % 360 else ln.box for ln in lines}
     rows: list[list[TextLine]] = []
-    for line in sorted(lines, key=lambda ln: ((up[id(ln)].top + up[id(ln)].bottom) / 2, up[id(ln)].x0)):
+    # Left to right, each piece joins the row it continues best: comparing with a row's
+    # rightmost piece follows a row across a skewed page, and a value cell whose box sits a
+    # little lower than its label still finds the label.
+    for line in sorted(lines, key=lambda ln: (up[id(ln)].x0, up[id(ln)].top)):
         box = up[id(line)]
-        for row in rows:
-            if _same_row(up[id(row[0])], box) and not any(_overlaps_x(up[id(o)], box) for o in row):
-                row.append(line)
-                break
+        scores = [(_row_affinity(up[id(row[-1])], box), i) for i, row in enumerate(rows)]
+        best = max(scores, default=(0.0, -1))
+        if best[0] >= _MIN_AFFINITY:
+            rows[best[1]].append(line)
         else:
             rows.append([line])
-    for row in rows:
-        row.sort(key=lambda ln: up[id(ln)].x0)
     rows.sort(key=lambda r: min(up[id(ln)].top for ln in r))
     return rows
 

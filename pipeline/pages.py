@@ -25,6 +25,7 @@ import pypdfium2 as pdfium
 from pdfplumber.utils import chars_to_textmap
 from PIL import Image
 
+from extractors.textnorm import normalise as normalise_text
 from pipeline.model import Box, PageContent, TextLine, boxes_union
 from pipeline.ocr import OcrEngine, OcrEngineUnavailable, OcrLine
 
@@ -274,7 +275,8 @@ def _textmap_lines(tuples: Iterable[tuple[str, dict | None]]) -> list[tuple[str,
         while line and not line[-1][0].strip():
             line.pop()
         if line:
-            text = fold_radicals("".join(letter for letter, _ in line))
+            # Some writers emit Kangxi radicals (⼯ U+2F2F) for ordinary characters (工).
+            text = normalise_text("".join(letter for letter, _ in line))
             out.append((text, _fill_gaps([c for _, c in line])))
     return out
 
@@ -302,20 +304,6 @@ def _fill_gaps(chars: list[dict | None]) -> list[Rect]:
             boxes[k] = (left + (k - i) * step, top, left + (k - i + 1) * step, bottom)
         i = j
     return boxes  # type: ignore[return-value]
-
-
-def fold_radicals(text: str) -> str:
-    """Some PDF writers emit Kangxi radicals or compatibility ideographs (⼯ U+2F2F) for
-    ordinary characters (工); fold them so that labels match. One character for one."""
-    return "".join(_fold_radical(ch) for ch in text)
-
-
-def _fold_radical(ch: str) -> str:
-    if "\u2e80" <= ch <= "\u2fdf" or "\uf900" <= ch <= "\ufaff":
-        folded = unicodedata.normalize("NFKC", ch)
-        if len(folded) == 1:
-            return folded
-    return ch
 
 
 # --- OCR -----------------------------------------------------------------------------

@@ -20,6 +20,8 @@ _DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": 
 SKILL_LEVEL = re.compile(r"[YS]\d{14}[1-5]\d{6}")
 QUALIFICATION = re.compile(r"\d{16}")
 _UNLABELLED = re.compile(r"(?<![A-Za-z0-9])[YS5]\s?\d(?:\s?\d){20}(?![A-Za-z0-9])")
+# Characters (a seal's arc text, a stray mark) that may stand between a label and its number.
+_MAX_INTRUDING = 4
 
 
 def canonical(raw: str) -> str:
@@ -60,10 +62,14 @@ def extract(rows: list[Row]) -> list[Candidate]:
                 continue  # 证号 inside 身份证号 is the ID number's label
             seen.update(range(pos, pos + len(label)))
             m = _TOKEN.search(row.text, pos + len(label))
-            if m is None or row.text[pos + len(label) : m.start()].strip(" :：") != "":
+            if m is None:
                 continue
+            between = row.text[pos + len(label) : m.start()].strip(" :：")
             value = canonical(m.group())
-            factor = 1.0 if well_formed(value) else 0.6
+            if between and not (len(between) <= _MAX_INTRUDING and well_formed(value)):
+                continue
+            # Seal text stamped between label and number (证书编号 庆市 1950…) costs a little.
+            factor = (1.0 if well_formed(value) else 0.6) * (0.9 if between else 1.0)
             out.append(Candidate(value, row.page, row.span_box(m.start(), m.end()),
                                  row.span_conf(m.start(), m.end()) * factor, f"label:{label}"))
             break

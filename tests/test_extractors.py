@@ -150,6 +150,11 @@ def test_name_followed_by_another_column():
     assert [c.value for c in names.extract_names([row("姓名 李 四 民族 汉")])] == ["李四"]
 
 
+def test_seal_text_between_label_and_number():
+    assert [c.value for c in certificate_number.extract([row("证书编号 庆市 1950170905299800")])] == ["1950170905299800"]
+    assert certificate_number.extract([row("编号 第一批 123")]) == []
+
+
 def test_the_id_number_label_is_not_a_certificate_number_label():
     assert certificate_number.extract([row("身份证号:500101200008287453")]) == []
 

@@ -66,8 +66,10 @@ def check_certificate_number(ev: Evidence, form: DeclaredForm, rules: Rules, cat
     if not numbers or any(same_number(c.value, form.certificate_number) for c in numbers):
         return []
     best = numbers[0]
+    if not well_formed(best.value) and well_formed(form.certificate_number):
+        return [low_confidence("证书编号", best)]  # a number of no known form: a misreading
     sev = severity_for(best, rules)
-    if not well_formed(best.value) or _one_character_apart(best.value, form.certificate_number):
+    if _one_character_apart(best.value, form.certificate_number):
         sev = Severity.WARNING  # as likely one misread character as another certificate
     return [finding("CERTIFICATE_NUMBER_MISMATCH", sev, declared=form.certificate_number, found=best)]
 

@@ -19,9 +19,8 @@ def check_name(ev: Evidence, form: DeclaredForm, rules: Rules, cat: CategoryRule
         return []
     names = usable(ev.names, rules)
     if not names:
-        if not ev.page_texts:
-            return []
-        return [finding("NAME_MISMATCH", Severity.WARNING, declared=form.name, found=None)]
+        # Nothing read is no evidence of another name: say so, for a person to glance at.
+        return [finding("NAME_NOT_READ", Severity.INFO, declared=form.name, found=None)] if ev.page_texts else []
     best = names[0]
     sev = severity_for(best, rules)
     if _differs_by_one(best.value, form.name):

@@ -10,6 +10,7 @@ MESSAGES: dict[str, str] = {
     "RESOURCE_LIMIT": "文件超出处理限制：{detail}",
     "PAGE_LIMIT_EXCEEDED": "材料共{found}页，超过{limit}页的上限",
     "NAME_MISMATCH": "材料中的姓名与申报姓名不一致",
+    "NAME_NOT_READ": "未能在证书材料中读到姓名，请人工核对",
     "ID_NUMBER_INVALID": "申报的身份证号无效：{detail}",
     "ID_NUMBER_MISMATCH": "材料中的身份证号与申报的身份证号不一致",
     "GENDER_MISMATCH": "性别与{where}不一致",
@@ -27,6 +28,9 @@ MESSAGES: dict[str, str] = {
     "DUPLICATE_APPLICANT": "同一身份证号出现在多份申报中：{others}",
     "QUOTA_EXCEEDED": "推荐单位“{recommender}”推荐{category}{count}名，超过{limit}名的名额",
     "LOW_CONFIDENCE": "{field}识别置信度低（{confidence}），请人工核对",
+    "ATTESTATION_MISSING": "第{page}页为复印件，{detail}",
+    "SEAL_MISSING": "第{page}页为复印件，{detail}",
+    "SEAL_ORG_UNMATCHED": "第{page}页证明复印件的印章为“{found}”，与工作单位“{unit}”、推荐单位“{recommender}”均不一致，请人工核对",
 }
 
 

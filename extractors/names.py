@@ -16,7 +16,7 @@ _NEXT_LABELS = (r"(?:性\s*别|民\s*族|出\s*生|身\s*份|证\s*件|公\s*民
                 r"发\s*证|机\s*关|日\s*期|文化|籍贯|性$)")
 _NAME = r"[\u4e00-\u9fff·]{2,5}"
 NAME_AFTER_LABEL = re.compile(
-    rf"(?:姓\s*名|持\s*证\s*人|获\s*奖\s*者|获\s*奖\s*人)\s*[:：]?\s*(?P<v>(?:[\u4e00-\u9fff·]\s?){{1,5}}[\u4e00-\u9fff])"
+    rf"(?:姓\s*名|持\s*证\s*人|获\s*奖\s*者|获\s*奖\s*人)\s*[:：]?\s*(?P<v>(?:[\u4e00-\u9fff·]\s?){{1,11}}[\u4e00-\u9fff])"
 )
 NAME_IN_AWARD = re.compile(rf"(?:授予|表彰|兹证明|兹有|证明)\s*(?P<v>{_NAME}?)\s*(?:同志|先生|女士)")
 # An honour certificate addresses its holder: "陈林同志：".
@@ -27,20 +27,29 @@ _LONE_FACTOR = 0.6
 GENDER_AFTER_LABEL = re.compile(r"性\s*别\s*[:：]?\s*(?P<v>[男女])")
 
 
-def _cut_at_label(text: str) -> str:
-    """The name out of what follows its label: up to the next label, and up to the first gap
-    after a word (a letter-spaced name, 张 三 丰, is kept whole)."""
+# Words of organisations' names: a seal's arc text read into a row is made of them.
+_ORG_WORDS = re.compile(r"重庆|市|省|区|县|局|厅|部|院|校|司|中心|社会|保障|人力|资源|鉴定|专用|章|委员|协会|集团|公司")
+
+
+def _cut_at_label(text: str) -> tuple[int, str]:
+    """The name out of what follows its label, as (offset, text): up to the next label, and
+    up to the first gap after a word (a letter-spaced name, 张 三 丰, is kept whole)."""
     m = re.search(_NEXT_LABELS, text)
     text = text[: m.start()] if m else text
     chunks = text.split(" ")
-    if len(chunks[0]) >= 2:
-        return chunks[0]
-    kept = []
-    for chunk in chunks:
-        if len(chunk) > 1:
-            break
-        kept.append(chunk)
-    return " ".join(kept)
+    offsets = [sum(len(c) + 1 for c in chunks[:i]) for i in range(len(chunks))]
+    for i, chunk in enumerate(chunks):
+        if not chunk or _ORG_WORDS.search(chunk):
+            continue  # seal text stamped across the row (重庆, 人力资源…), not the name
+        if len(chunk) >= 2:
+            return offsets[i], chunk
+        kept = []
+        for single in chunks[i:]:
+            if len(single) != 1:
+                break
+            kept.append(single)
+        return offsets[i], " ".join(kept)
+    return 0, ""
 
 
 def extract_names(rows: list[Row]) -> list[Candidate]:
@@ -49,11 +58,12 @@ def extract_names(rows: list[Row]) -> list[Candidate]:
         for pattern, source, factor in ((NAME_AFTER_LABEL, "label:姓名", 1.0), (NAME_IN_AWARD, "award", 0.9),
                                         (NAME_IN_SALUTATION, "salutation", 0.9)):
             for m in pattern.finditer(row.text):
-                raw = _cut_at_label(m.group("v"))
+                offset, raw = _cut_at_label(m.group("v"))
                 value = raw.replace(" ", "")
                 if not 2 <= len(value) <= 5:
                     continue
-                start, end = m.start("v"), m.start("v") + len(raw)
+                start = m.start("v") + offset
+                end = start + len(raw)
                 out.append(Candidate(value, row.page, row.span_box(start, end),
                                      row.span_conf(start, end) * factor, source))
     return out

@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# A request for a person to look, not a claim about the applicant: counted, not scored.
+UNSCORED = {"LOW_CONFIDENCE"}
 FIELDS = ("name", "id_number", "birth_date", "grade", "certificate_number", "honors")
 NATIONAL_HONORS = {"全国技术能手", "中华技能大奖"}
 CONFIDENCE_BANDS = ((0.0, 0.5), (0.5, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 0.99), (0.99, 1.01))
@@ -27,6 +29,7 @@ class Evaluation:
     fn: Counter = field(default_factory=Counter)
     clean: int = 0
     clean_failed: int = 0
+    low_confidence: int = 0  # submissions with LOW_CONFIDENCE
     pages_right: int = 0
     pages_total: int = 0
     misses: list[str] = field(default_factory=list)
@@ -59,6 +62,7 @@ class Evaluation:
             "codes": {c: dict(zip(("precision", "recall", "f1"), self.code_scores(c)),
                               tp=self.tp[c], fp=self.fp[c], fn=self.fn[c]) for c in codes},
             "clean": self.clean,
+            "low_confidence_submissions": self.low_confidence,
             "clean_wrongly_failed": self.clean_failed,
             "clean_wrongly_failed_share": self.clean_failed / self.clean if self.clean else 0.0,
             "page_count_accuracy": self.pages_right / self.pages_total if self.pages_total else None,
@@ -103,6 +107,8 @@ def evaluate(reports_dir: Path, truth_dir: Path) -> Evaluation:
         expected |= {code for code, ids in batch.items() if sid in ids}
         allowed = set(truth.get("allowed_codes", []))
         reported = {f["code"] for f in report["findings"] if f["severity"] in ("error", "warning")}
+        ev.low_confidence += bool(reported & UNSCORED)
+        reported -= UNSCORED
         for code in expected & reported:
             ev.tp[code] += 1
         for code in expected - reported:
@@ -153,6 +159,7 @@ def format_text(ev: Evaluation) -> str:
     for code in sorted(set(ev.tp) | set(ev.fp) | set(ev.fn)):
         p, r, f1 = ev.code_scores(code)
         lines.append(f"  {code:<26} {p:.3f}      {r:.3f}   {f1:.3f}  {ev.tp[code]:>3} {ev.fp[code]:>3} {ev.fn[code]:>3}")
+    lines.append(f"  (LOW_CONFIDENCE, a request to look rather than a claim, on {ev.low_confidence} submissions)")
     share = ev.clean_failed / ev.clean if ev.clean else 0.0
     lines += ["", f"clean submissions wrongly failed: {ev.clean_failed}/{ev.clean} ({share:.1%})"]
     if ev.pages_total:

@@ -55,6 +55,17 @@ def test_name_mismatch_is_an_error_when_read_surely_and_a_warning_for_one_charac
     assert codes(run_checks(ev, form(), RULES, 2), Severity.WARNING) == ["NAME_MISMATCH"]
 
 
+def test_a_name_that_could_not_be_read_is_only_information():
+    ev = evidence(names=(), page_texts=("", "职业技能等级证书性别男"))
+    f = run_checks(ev, form(), RULES, 2)
+    assert [(x.code, x.severity) for x in f] == [("NAME_NOT_READ", Severity.INFO)]
+
+
+def test_a_certificate_number_of_no_known_form_asks_for_a_look():
+    ev = evidence(certificate_numbers=(cand("S2602503281211261627"),))
+    assert codes(run_checks(ev, form(), RULES, 2), Severity.WARNING) == ["LOW_CONFIDENCE"]
+
+
 def test_declared_id_number_with_a_wrong_check_character():
     bad = NUMBER[:17] + ("0" if NUMBER[17] != "0" else "1")
     f = run_checks(evidence(), form(id_number=bad), RULES, 2)

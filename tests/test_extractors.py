@@ -159,6 +159,11 @@ def test_the_id_number_label_is_not_a_certificate_number_label():
     assert certificate_number.extract([row("身份证号:500101200008287453")]) == []
 
 
+def test_seal_text_across_the_name_row_is_skipped():
+    [c] = names.extract_names([row("姓名 重庆 钟涛玥 社会")])
+    assert c.value == "钟涛玥" and c.bbox.x0 == pytest.approx(50 + 10 * 6)
+
+
 def test_spaced_label_and_award_wording():
     assert [c.value for c in names.extract_names([row("姓 名 李 四")])] == ["李四"]
     assert [c.value for c in names.extract_names([row("兹授予 王喆 同志 全国技术能手称号")])] == ["王喆"]

@@ -28,11 +28,17 @@ MESSAGES: dict[str, str] = {
     "DUPLICATE_APPLICANT": "同一身份证号出现在多份申报中：{others}",
     "QUOTA_EXCEEDED": "推荐单位“{recommender}”推荐{category}{count}名，超过{limit}名的名额",
     "LOW_CONFIDENCE": "{field}识别置信度低（{confidence}），请人工核对",
-    "ATTESTATION_MISSING": "第{page}页为复印件，{detail}",
-    "SEAL_MISSING": "第{page}页为复印件，{detail}",
+    # copies: one message per finding; a variant of a code's message is keyed "CODE:variant"
+    "ATTESTATION_MISSING": "第{page}页为复印件，未见“此件与原件相符”字样",
+    "ATTESTATION_MISSING:unsure": "第{page}页为复印件，未能确认“此件与原件相符”字样（{found}），请人工核对",
+    "ATTESTATION_MISSING:signature": "第{page}页有“此件与原件相符”字样，但未见经办人签字，请人工核对",
+    "SEAL_MISSING": "第{page}页为复印件，未见公章",
+    "SEAL_MISSING:unsure": "第{page}页为复印件，未能确认是否加盖公章，请人工核对",
+    "SEAL_MISSING:not_at_attestation": "第{page}页的印章不在“此件与原件相符”处，似为原件上的印章，未见证明复印件的单位盖章，请人工核对",
     "SEAL_ORG_UNMATCHED": "第{page}页证明复印件的印章为“{found}”，与工作单位“{unit}”、推荐单位“{recommender}”均不一致，请人工核对",
 }
 
 
 def message(code: str, **values) -> str:
+    """The message of a code, or of a variant of it ("SEAL_MISSING:unsure")."""
     return MESSAGES[code].format(**values)

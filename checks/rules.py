@@ -10,6 +10,7 @@ from pathlib import Path
 
 from extractors.grades import LADDER
 from pipeline.errors import RulesInvalid
+from pipeline.model import PageKind
 
 DEFAULT_RULES = "notice-2023-chongqing.toml"
 
@@ -27,6 +28,15 @@ class CategoryRules:
 
 
 @dataclass(frozen=True, slots=True)
+class CopyRules:
+    """What a copy (复印件) must carry, and how sure a seal's name must be read to be compared."""
+
+    kinds: tuple[str, ...]  # page kinds that are copies
+    seal_text_at: float  # a seal's name read at least this sure is compared with the form
+    seal_org_similarity: float  # ...and matches an organisation at least this similar
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     id: str
     title: str
@@ -38,6 +48,7 @@ class Rules:
     usable_at: float
     categories: dict[str, CategoryRules]
     recommender_aliases: dict[str, str]  # any spelling -> the quota's name
+    copies: CopyRules | None = None  # None: the notice asks nothing of copies
 
     def category(self, name: str) -> CategoryRules:
         return self.categories[name]
@@ -100,6 +111,7 @@ def _build(data: dict, source: str) -> Rules:
         )
     if not cats:
         raise RulesInvalid(f"{source}: no categories")
+    copies = _copies(data["copies"], source) if "copies" in data else None
     aliases = {}
     for canonical_name, spellings in data.get("recommender_aliases", {}).items():
         for s in spellings:
@@ -115,4 +127,20 @@ def _build(data: dict, source: str) -> Rules:
         usable_at=float(_get(conf, "usable_at", (int, float), source, "confidence.")),
         categories=cats,
         recommender_aliases=aliases,
+        copies=copies,
+    )
+
+
+def _copies(table: dict, source: str) -> CopyRules:
+    if not isinstance(table, dict):
+        raise RulesInvalid(f"{source}: copies must be a table")
+    kinds = _get(table, "kinds", list, source, "copies.")
+    known = {k.value for k in PageKind}
+    unknown = [k for k in kinds if k not in known]
+    if unknown:
+        raise RulesInvalid(f"{source}: copies.kinds {unknown} are not page kinds ({', '.join(sorted(known))})")
+    return CopyRules(
+        kinds=tuple(kinds),
+        seal_text_at=float(_get(table, "seal_text_confidence", (int, float), source, "copies.")),
+        seal_org_similarity=float(_get(table, "seal_org_similarity", (int, float), source, "copies.")),
     )

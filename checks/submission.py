@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pipeline.model import DeclaredForm, Evidence, Finding
 
-from . import certificate, document, honors, identity
+from . import certificate, copies, document, honors, identity
 from .rules import CategoryRules, Rules
 
 Check = Callable[[Evidence, DeclaredForm, Rules, CategoryRules], list[Finding]]
@@ -24,6 +24,7 @@ CHECKS: tuple[Check, ...] = (
     honors.check_excluded_honors,
     document.check_narrative,
     document.check_deadline,
+    copies.check_copies,
 )
 
 

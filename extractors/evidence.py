@@ -35,6 +35,8 @@ def classify_pages(pages: list[PageContent], rows_by_page: list[list[Row]]) -> t
     previous = None
     for page, rows in zip(pages, rows_by_page):
         kind = classify(rows, page.width, previous) if rows else PageKind.OTHER
+        if kind is PageKind.OTHER and _attested(page):
+            kind = PageKind.COPY  # a page attested as a copy is one, whatever it shows
         kinds.append(kind)
         previous = kind
     return tuple(kinds)
@@ -72,7 +74,13 @@ def extract_evidence(pages: list[PageContent]) -> Evidence:
         narrative=narrative.measure(all_rows, kinds),
         page_kinds=kinds,
         page_texts=tuple("".join(r.text for r in rows).replace(" ", "") for rows in rows_by_page),
+        page_marks=tuple(p.marks for p in pages),
     )
+
+
+def _attested(page: PageContent) -> bool:
+    """Whether the page image carries the copy attestation (a stamp the OCR'd text lost)."""
+    return any(m.kind == "attestation" and m.confidence >= 0.5 for m in page.marks or ())
 
 
 def _names(rows: list[Row], kind_of: dict[int, PageKind]) -> list[Candidate]:

@@ -19,7 +19,8 @@ Everything here is pure: an RGB array in, SealHit values out, in pixels of the i
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -29,10 +30,15 @@ Rect = tuple[float, float, float, float]  # x0, top, x1, bottom in pixels
 # The page is examined at dpi / k for the whole k nearest to dpi / WORK_DPI.
 WORK_DPI = 72.0
 # Official seals: 38-45 mm across for units, 40 x 30 mm ovals; copies are often reduced.
-MIN_RADIUS_MM = 12.0
+MIN_RADIUS_MM = 13.0
 MAX_RADIUS_MM = 30.0
 # At least this share of the ring must lie on the page (a seal half off the edge counts).
 MIN_VISIBLE = 0.35
+# A seal's centre may lie this share of the largest radius off the page.
+OFF_PAGE = 0.5
+# A candidate circle with ink near less of its outline than this is not refitted (an oval
+# seal's best circle can cover as little as a third of it).
+RING_PREFILTER = 0.3
 # Hough candidates examined per ink map, best accumulator first.
 MAX_CANDIDATES = 14
 # Colour families by OpenCV hue (degrees / 2) and the least chroma (max - min of RGB)
@@ -43,12 +49,17 @@ HUES: dict[str, tuple[tuple[int, int], ...]] = {
     "blue": ((95, 130),),
 }
 MIN_CHROMA = 30
+# Fainter ink still counts when judging a candidate: this much chroma on a bright pixel (paper
+# tints stay under about 15).
+FAINT_CHROMA = 20
+FAINT_MIN_VALUE = 150
 # A seal's colour needs this many work pixels of it on the page to be looked at.
 MIN_COLOUR_PIXELS = 150
 # Confidence at and above which a candidate is reported as a seal; weaker ones are kept as
 # doubtful candidates so that a check can tell "nothing there" from "not sure".
 SEAL_AT = 0.5
 DOUBT_AT = 0.15
+_KEEP_ALL = False  # tuning: keep every judged candidate
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +81,10 @@ class SealHit:
     visible: float  # share of the outline inside the image
     box: Rect  # the outline's bounding box, clipped to the image
     ring: float = 0.0  # share of the ring inked
+    edge: float = 0.0  # share of the ring with a clean outer edge
     text_band: float = 0.0  # share of the angles with ink in the text band
     star: float = 0.0  # ink share of the middle
+    features: tuple[float, ...] = ()  # everything measured, for tuning
 
     @property
     def radius(self) -> float:
@@ -85,6 +98,9 @@ class InkMaps:
     scale: float
     masks: dict[str, np.ndarray]  # colour name or "grey" -> uint8 0/255
     shape: tuple[int, int]  # image height, width in image pixels
+    # per colour, a mask of fainter ink of the colour (bright pixels only), on which a
+    # candidate found in `masks` is judged: a faint seal's ring is broken in the strict mask
+    faint: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 # --- ink ---------------------------------------------------------------------------------
@@ -107,20 +123,23 @@ def ink_maps(rgb: np.ndarray, dpi: float) -> InkMaps:
     coloured = chroma >= MIN_CHROMA
     hue = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)[:, :, 0]
     masks: dict[str, np.ndarray] = {}
+    faint: dict[str, np.ndarray] = {}
+    pale = (chroma >= FAINT_CHROMA) & (hi >= FAINT_MIN_VALUE)
     for name, ranges in HUES.items():
-        m = np.zeros(hue.shape, dtype=bool)
+        in_hue = np.zeros(hue.shape, dtype=bool)
         for lo_h, hi_h in ranges:
-            m |= (hue >= lo_h) & (hue < hi_h)
-        m &= coloured
+            in_hue |= (hue >= lo_h) & (hue < hi_h)
+        m = in_hue & coloured
         if int(m.sum()) >= MIN_COLOUR_PIXELS:
             masks[name] = m.astype(np.uint8) * 255
+            faint[name] = ((in_hue & pale) | m).astype(np.uint8) * 255
     lum = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     paper = float(np.percentile(lum[:: 4, :: 4], 90))
     # Dark enough to be ink and not coloured: black text, and seals in a grey scan (a red
     # seal photocopied in grey is a mid grey, a faint one a light grey: the margin is small).
     grey = (lum < paper - max(18.0, 0.09 * paper)) & ~coloured
     masks["grey"] = grey.astype(np.uint8) * 255
-    return InkMaps(1.0 / k, masks, (h, w))
+    return InkMaps(1.0 / k, masks, (h, w), faint)
 
 
 # --- candidates --------------------------------------------------------------------------
@@ -136,7 +155,10 @@ class _Ellipse:
 
 
 def _hough(mask: np.ndarray, r_min: float, r_max: float, grey: bool) -> list[_Ellipse]:
-    blur = cv2.GaussianBlur(mask, (0, 0), 1.2)
+    """Circles on a mask, their centres allowed up to half the largest radius off the page
+    (a seal stamped half over the edge)."""
+    pad = int(OFF_PAGE * r_max)
+    blur = cv2.GaussianBlur(cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0), (0, 0), 1.2)
     circles = cv2.HoughCircles(
         blur,
         cv2.HOUGH_GRADIENT,
@@ -145,11 +167,11 @@ def _hough(mask: np.ndarray, r_min: float, r_max: float, grey: bool) -> list[_El
         param1=100,
         param2=max(10.0, r_min * (0.55 if grey else 0.45)),
         minRadius=int(r_min),
-        maxRadius=int(math.ceil(r_max)),
+        maxRadius=math.ceil(r_max),
     )
     if circles is None:
         return []
-    return [_Ellipse(float(x), float(y), float(r), float(r), 0.0) for x, y, r in circles[0][:MAX_CANDIDATES]]
+    return [_Ellipse(float(x) - pad, float(y) - pad, float(r), float(r), 0.0) for x, y, r in circles[0][:MAX_CANDIDATES]]
 
 
 def _blob_ellipses(mask: np.ndarray, r_min: float, r_max: float) -> list[_Ellipse]:
@@ -162,7 +184,7 @@ def _blob_ellipses(mask: np.ndarray, r_min: float, r_max: float) -> list[_Ellips
     for c in contours:
         if len(c) < 20:
             continue
-        x, y, w, h = cv2.boundingRect(c)
+        _, _, w, h = cv2.boundingRect(c)
         if not (1.6 * r_min <= max(w, h) <= 2.2 * r_max and min(w, h) >= 1.2 * r_min):
             continue
         hull = cv2.convexHull(c)
@@ -178,20 +200,26 @@ def _blob_ellipses(mask: np.ndarray, r_min: float, r_max: float) -> list[_Ellips
 _ANGLES = 180  # polar samples around the ring
 
 
+@lru_cache(maxsize=4)
+def _unit_grid(reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """cos t * u, sin t * u for _ANGLES angles and radii u = 0, 0.01, ... < reach."""
+    t = np.linspace(0.0, 2 * math.pi, _ANGLES, endpoint=False)
+    u = np.arange(int(100 * reach)) / 100.0
+    return (np.cos(t)[:, None] * u[None, :]).astype(np.float32), (np.sin(t)[:, None] * u[None, :]).astype(
+        np.float32
+    ), t
+
+
 def _polar(mask: np.ndarray, e: _Ellipse, reach: float = 1.35) -> tuple[np.ndarray, np.ndarray]:
     """(samples, inside): the mask read along rays from the centre, the ellipse mapped to
     the unit circle; samples[i, j] is the ink at angle i and radius j / 100 of the outline,
     radii up to `reach`; inside says whether the sample lies on the page."""
     h, w = mask.shape
-    n_r = int(100 * reach)
-    t = np.linspace(0.0, 2 * math.pi, _ANGLES, endpoint=False)
-    u = np.arange(n_r) / 100.0
+    cu, su, _ = _unit_grid(reach)
     ca, sa = math.cos(math.radians(e.angle)), math.sin(math.radians(e.angle))
-    # point on the normalised circle -> image: x = c + u (a cos t * axis_a + b sin t * axis_b)
-    ex = (e.a * np.cos(t))[:, None] * u[None, :]
-    ey = (e.b * np.sin(t))[:, None] * u[None, :]
-    xs = (e.cx + ex * ca - ey * sa).astype(np.float32)
-    ys = (e.cy + ex * sa + ey * ca).astype(np.float32)
+    # a point u (cos t, sin t) of the unit circle -> the ellipse's frame -> the image
+    xs = e.cx + (e.a * ca) * cu - (e.b * sa) * su
+    ys = e.cy + (e.a * sa) * cu + (e.b * ca) * su
     inside = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
     samples = cv2.remap(mask, xs, ys, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return samples > 127, inside
@@ -201,7 +229,7 @@ def _refit(mask: np.ndarray, e: _Ellipse) -> _Ellipse | None:
     """The ellipse through the outer edge of the ring near e, or None if there is no ring."""
     lo, hi = 78, 125
     t = np.linspace(0.0, 2 * math.pi, _ANGLES, endpoint=False)
-    for _ in range(2):
+    for _ in range(4):
         ink, inside = _polar(mask, e, 1.3)
         band = ink[:, lo:hi]
         n = band.shape[1]
@@ -224,7 +252,10 @@ def _refit(mask: np.ndarray, e: _Ellipse) -> _Ellipse | None:
         fitted = _fit_trimmed(pts, e)
         if fitted is None:
             return None
+        moved = abs(fitted.cx - e.cx) + abs(fitted.cy - e.cy) + abs(fitted.a - e.a) + abs(fitted.b - e.b)
         e = fitted
+        if moved < 0.02 * (e.a + e.b):
+            break
     return e
 
 
@@ -263,14 +294,16 @@ def _fit_trimmed(pts: np.ndarray, prior: _Ellipse) -> _Ellipse | None:
 
 @dataclass(frozen=True, slots=True)
 class _Features:
-    ring: float  # share of the (visible) angles with ink in the ring band
-    ring_fill: float  # ink share of the ring band
-    outside: float  # ink share just outside the ring
-    inside: float  # ink share just inside the ring band (text tops)
+    ring: float  # share of the (visible) angles with ink just inside the outline
+    edge: float  # share of the angles where the ink ends at the outline (paper just outside)
+    outside: float  # ink share of the band just outside the ring
+    hollow: float  # share of the angles with no ink a little inside the ring
     band: float  # share of the angles with ink in the text band
     band_fill: float  # ink share of the text band
-    core: float  # ink share of the middle (the star)
+    core: float  # ink share of the middle (the star); -1 when off the page
     visible: float  # share of the outline on the page
+    ring_run: float  # share of the angles in long runs of ring ink (a drawn ring is continuous)
+    edge_run: float  # the same for the clean outer edge
 
 
 def _features(mask: np.ndarray, e: _Ellipse) -> _Features:
@@ -278,32 +311,58 @@ def _features(mask: np.ndarray, e: _Ellipse) -> _Features:
     vis = inside[:, 100]
     visible = float(vis.mean())
     rows = vis if vis.any() else np.ones_like(vis)
-    ring_band = ink[rows, 88:103]
-    out_band = ink[rows, 110:132]
-    in_band = ink[rows, 80:88]
-    text_band = ink[rows, 48:86]
+    ink = ink[rows]
+    ring = ink[:, 92:101].any(axis=1)
+    clear_out = ~ink[:, 103:108].any(axis=1)
     core_ok = inside[:, :28].all()
     return _Features(
-        ring=float(ring_band.any(axis=1).mean()),
-        ring_fill=float(ring_band.mean()),
-        outside=float(out_band.mean()),
-        inside=float(in_band.mean()),
-        band=float(text_band.any(axis=1).mean()),
-        band_fill=float(text_band.mean()),
+        ring=float(ring.mean()),
+        edge=float((ink[:, 95:101].any(axis=1) & clear_out).mean()),
+        outside=float(ink[:, 108:130].mean()),
+        hollow=float((~ink[:, 78:86].any(axis=1)).mean()),
+        band=float(ink[:, 50:86].any(axis=1).mean()),
+        band_fill=float(ink[:, 50:86].mean()),
         core=float(ink[:, :28].mean()) if core_ok else -1.0,
         visible=visible,
+        ring_run=_in_long_runs(ring, vis),
+        edge_run=_in_long_runs(ink[:, 95:101].any(axis=1) & clear_out, vis),
     )
 
 
-def seal_score(f: _Features) -> float:
-    """0..1: how much the features look like a seal's (hand-set from generated pages)."""
-    if f.visible < MIN_VISIBLE:
+LONG_RUN = 5  # angle samples (10 degrees)
+
+
+def _in_long_runs(flags: np.ndarray, visible: np.ndarray) -> float:
+    """Share of the flags (one per visible angle, in order round the ring) that belong to
+    runs of at least LONG_RUN; a run may wrap round when the whole ring is visible."""
+    n = len(flags)
+    if n == 0:
         return 0.0
-    contrast = f.ring_fill - f.outside
-    if f.band_fill > 0.55 or f.ring < 0.45 or contrast < 0.08:
-        return 0.0  # a filled disc (a logo, a photo) or no ring at all
-    s = 5.0 * (f.ring - 0.72) + 5.0 * (contrast - 0.25) + 2.0 * (min(f.band, 0.7) - 0.4)
-    if f.core > 0.08:
+    full = bool(visible.all())
+    f = np.concatenate([flags, flags]) if full else flags
+    padded = np.concatenate([[False], f, [False]]).astype(np.int8)
+    d = np.diff(padded)
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    covered = np.zeros(len(f), dtype=bool)
+    for a, b in zip(starts, ends):
+        if b - a >= LONG_RUN:
+            covered[a:b] = True
+    if full:
+        covered = covered[:n] | covered[n:]
+    return float(covered.mean())
+
+
+def seal_score(f: _Features) -> float:
+    """0..1: how much the features look like a seal's (set on generated pages: true seals
+    had ring >= 0.85 where table cells, photos and text blocks had <= 0.8)."""
+    if f.visible < MIN_VISIBLE or f.ring < 0.7:
+        return 0.0
+    if f.band_fill > 0.5 or f.hollow < 0.1:
+        return 0.0  # a filled disc or a thick ring: a logo, a photo
+    if f.band < 0.2 and f.core < 0.15:
+        return 0.0  # an empty ring: a drawn circle, an emblem's outline
+    s = 20.0 * (f.ring - 0.84) + 6.0 * (f.edge - 0.45) + 1.5 * (min(f.band, 0.7) - 0.4)
+    if f.core > 0.15:
         s += 0.8  # the star
     return float(1.0 / (1.0 + math.exp(-s)))
 
@@ -311,10 +370,11 @@ def seal_score(f: _Features) -> float:
 # --- the detector ------------------------------------------------------------------------
 
 
-def find_seals(rgb: np.ndarray, dpi: float) -> list[SealHit]:
+def find_seals(rgb: np.ndarray, dpi: float, maps: InkMaps | None = None) -> list[SealHit]:
     """Seals on an RGB page image (H x W x 3, uint8) scanned at dpi, best first; candidates
-    scoring at least DOUBT_AT are included, those under SEAL_AT being doubtful."""
-    maps = ink_maps(rgb, dpi)
+    scoring at least DOUBT_AT are included, those under SEAL_AT being doubtful. maps: the
+    page's ink_maps when already made."""
+    maps = maps or ink_maps(rgb, dpi)
     px_per_mm = dpi * maps.scale / 25.4
     r_min, r_max = MIN_RADIUS_MM * px_per_mm, MAX_RADIUS_MM * px_per_mm
     hits: list[SealHit] = []
@@ -324,26 +384,79 @@ def find_seals(rgb: np.ndarray, dpi: float) -> list[SealHit]:
         if not grey:
             cands += _blob_ellipses(mask, r_min, r_max)
         for cand in cands:
-            hit = _judge(mask, cand, colour, maps, r_min, r_max)
+            if _explained(cand, hits, maps.scale):
+                continue  # another circle of a seal already found
+            hit = _judge(maps.faint.get(colour, mask), cand, colour, maps, r_min, r_max)
             if hit is not None:
                 hits.append(hit)
     return _suppress(hits)
 
 
+def _explained(cand: _Ellipse, hits: list[SealHit], scale: float) -> bool:
+    """Whether a candidate (work pixels) lies within a seal found with confidence."""
+    for h in hits:
+        if h.confidence >= 0.9:
+            d = math.hypot(cand.cx / scale - h.cx, cand.cy / scale - h.cy)
+            if d + cand.a / scale <= 1.3 * h.radius or d <= 0.5 * h.radius:
+                return True
+    return False
+
+
 def _judge(mask: np.ndarray, cand: _Ellipse, colour: str, maps: InkMaps, r_min: float,
            r_max: float) -> SealHit | None:
-    if _ring_coverage(mask, cand) < 0.6:
+    """A candidate refitted and scored: the ellipse through its ring's outer edge, or, where
+    that runs off (print around a grey seal pulls it out of shape), the circle round the
+    candidate's centre whose outer edge is inked the most."""
+    if _ring_coverage(mask, cand) < RING_PREFILTER:
         return None
-    e = _refit(mask, cand)
-    if e is None:
+    best: tuple[float, _Ellipse, _Features] | None = None
+    for refit in (_refit, _refit_circle):
+        e = refit(mask, cand)
+        if e is None or not _plausible(e, r_min, r_max):
+            continue
+        f = _features(mask, e)
+        score = seal_score(f)
+        if best is None or score > best[0]:
+            best = (score, e, f)
+        if score >= 0.9:
+            break
+    if best is None or (best[0] < DOUBT_AT and not _KEEP_ALL):
         return None
+    return _hit(*best, colour, maps)
+
+
+def _plausible(e: _Ellipse, r_min: float, r_max: float) -> bool:
     a, b = max(e.a, e.b), min(e.a, e.b)
-    if not (r_min * 0.9 <= b and a <= r_max * 1.1) or a > 1.9 * b:
-        return None
-    f = _features(mask, e)
-    score = seal_score(f)
-    if score < DOUBT_AT:
-        return None
+    return r_min * 0.9 <= b and a <= r_max * 1.1 and a <= 1.9 * b
+
+
+def _refit_circle(mask: np.ndarray, e: _Ellipse) -> _Ellipse | None:
+    """The circle near e (centre within 3 % of its radius) whose ring's outer edge has ink
+    just inside and paper just outside at the most angles."""
+    r = (e.a + e.b) / 2
+    step = max(1.0, 0.015 * r)
+    best: tuple[float, _Ellipse] | None = None
+    for dx in (-2, -1, 0, 1, 2):
+        for dy in (-2, -1, 0, 1, 2):
+            c = _Ellipse(e.cx + dx * step, e.cy + dy * step, r, r, 0.0)
+            ink, inside = _polar(mask, c, 1.3)
+            rows = inside[:, 100]
+            if not rows.any():
+                continue
+            ink = ink[rows]
+            # share of angles whose ink ends at radius j (ink at j - 2..j, none at j + 1..j + 3)
+            edge = np.zeros(ink.shape[1], dtype=np.float32)
+            for j in range(80, 124):
+                edge[j] = (ink[:, j - 2 : j + 1].any(axis=1) & ~ink[:, j + 1 : j + 4].any(axis=1)).mean()
+            j = int(np.argmax(edge))
+            if best is None or edge[j] > best[0]:
+                best = (float(edge[j]), _Ellipse(c.cx, c.cy, r * (j + 1) / 100, r * (j + 1) / 100, 0.0))
+    return best[1] if best is not None else None
+
+
+def _hit(score: float, e: _Ellipse, f: _Features, colour: str, maps: InkMaps) -> SealHit:
+    """A scored ellipse (work pixels) as a SealHit in pixels of the image."""
+    a, b = max(e.a, e.b), min(e.a, e.b)
     inv = 1.0 / maps.scale
     angle = e.angle if e.a >= e.b else e.angle + 90.0
     h, w = maps.shape
@@ -365,17 +478,26 @@ def _judge(mask: np.ndarray, cand: _Ellipse, colour: str, maps: InkMaps, r_min: 
         visible=round(f.visible, 3),
         box=box,
         ring=round(f.ring, 3),
+        edge=round(f.edge, 3),
         text_band=round(f.band, 3),
         star=round(f.core, 3),
+        features=tuple(round(v, 3) for v in (f.ring, f.edge, f.outside, f.hollow, f.band, f.band_fill, f.core,
+                                             f.visible, f.ring_run, f.edge_run)),
     )
 
 
 def _suppress(hits: list[SealHit]) -> list[SealHit]:
-    """One hit per seal: of hits whose centres lie within half a radius, the most confident
-    (a colour hit before a grey one of the same seal)."""
+    """One hit per seal: of hits at the same place (centres within half a radius, or one
+    inside the other), the most confident, a colour hit before a grey one of the same seal."""
     ordered = sorted(hits, key=lambda h: (h.colour != "grey", h.confidence), reverse=True)
     kept: list[SealHit] = []
     for h in ordered:
-        if all(math.hypot(h.cx - k.cx, h.cy - k.cy) > 0.5 * min(h.radius, k.radius) for k in kept):
+        if all(not _same_place(h, k) for k in kept):
             kept.append(h)
     return sorted(kept, key=lambda h: -h.confidence)
+
+
+def _same_place(h: SealHit, k: SealHit) -> bool:
+    d = math.hypot(h.cx - k.cx, h.cy - k.cy)
+    small, big = sorted((h.radius, k.radius))
+    return d <= 0.5 * small or d + small <= 1.3 * big

@@ -11,12 +11,18 @@ from .runner import Options, Prechecker
 _checkers: dict[Options, Prechecker] = {}
 
 
-def precheck(pdf: bytes | Path, form: dict | bytes | Path, *, submission: str = "upload",
-             options: Options = Options()) -> Report:
-    """Pre-check one PDF against its declared form; the OCR engine is loaded once per options."""
+def prechecker(options: Options = Options()) -> Prechecker:
+    """The Prechecker precheck() uses for these options, made once (the service warms it up)."""
     checker = _checkers.get(options)
     if checker is None:
         checker = _checkers[options] = Prechecker(options)
+    return checker
+
+
+def precheck(pdf: bytes | Path, form: dict | bytes | Path, *, submission: str = "upload",
+             options: Options = Options()) -> Report:
+    """Pre-check one PDF against its declared form; the OCR engine is loaded once per options."""
+    checker = prechecker(options)
     pdf_bytes = pdf.read_bytes() if isinstance(pdf, Path) else pdf
     if isinstance(form, Path):
         form_bytes = form.read_bytes()

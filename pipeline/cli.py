@@ -43,26 +43,52 @@ def main(verbose: int) -> None:
 @_ocr_option
 @_dpi_option
 @_rules_option
-def batch(directory: Path, out: Path, ocr: str, dpi: int, rules: str | None) -> None:
-    """Check every submission in DIRECTORY and write reports to --out."""
-    from .runner import run_batch
+@click.option("--mask-id", is_flag=True,
+              help="Show ID numbers as 500101********1234 in the HTML reports and spreadsheets (and their images).")
+@click.option("--workers", type=click.IntRange(0, 256), default=None,
+              help="Worker processes, each with its OCR engine [default: one per core; 0: in this process].")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: a process pool on this machine; ray: a Ray actor pool (pip install '.[ray]').")
+@click.option("--address", default=None, help="With --engine ray: the cluster (ray://HOST:10001 or HOST:6379); "
+              "default: start a local Ray instance.")
+@click.option("--timeout", type=click.FloatRange(1), default=300.0, show_default=True,
+              help="Seconds one document may take; past it: RESOURCE_LIMIT.")
+@click.option("--memory-limit", "memory_mb", type=click.IntRange(64), default=2048, show_default=True,
+              help="MB one document may use above its worker's own; past it: RESOURCE_LIMIT.")
+@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite file of page readings and finished reports [default: OUT/.precheck/cache.sqlite3].")
+@click.option("--no-cache", is_flag=True, help="Keep nothing: OCR every page, resume nothing.")
+@click.option("--restart", is_flag=True, help="Check every submission again (page readings still come from the cache).")
+def batch(directory: Path, out: Path, ocr: str, dpi: int, rules: str | None, mask_id: bool, workers: int | None,
+          engine: str, address: str | None, timeout: float, memory_mb: int, cache_path: Path | None, no_cache: bool,
+          restart: bool) -> None:
+    """Check every submission in DIRECTORY and write reports to --out.
 
-    interactive = sys.stderr.isatty()
+    Parallel over all cores; each document under --timeout and --memory-limit. Stopped and
+    started again, it checks only what is left; after a rules change it OCRs nothing again."""
+    from dataclasses import replace
 
-    def progress(done: int, total: int, sid: str) -> None:
-        if interactive:
-            click.echo(f"\r[{done}/{total}] {sid}".ljust(60), nl=False, err=True)
-        else:
-            click.echo(f"[{done}/{total}] {sid}", err=True)
+    from .progress import Progress
+    from .runner import BatchOptions, run_batch
 
-    result = run_batch(directory, out, _options(ocr, dpi, rules), progress=progress)
-    if interactive:
-        click.echo("", err=True)
+    progress = Progress()
+    batch_options = BatchOptions(workers=workers, engine=engine, address=address, timeout=timeout,
+                                 memory_mb=memory_mb, cache=cache_path, use_cache=not no_cache, resume=not restart)
+    try:
+        result = run_batch(directory, out, replace(_options(ocr, dpi, rules), mask_id=mask_id), progress=progress,
+                           batch=batch_options)
+    except KeyboardInterrupt:
+        progress.end()
+        click.echo("Interrupted. The finished reports are kept: run the same command again to check the rest.",
+                   err=True)
+        sys.exit(130)
+    progress.end()
     counts: dict[str, int] = {}
     for r in result.reports:
         counts[r.status.value] = counts.get(r.status.value, 0) + 1
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    click.echo(f"{len(result.reports)} submissions in {result.seconds:.1f}s: {summary}. Reports: {out}")
+    kept = f" ({result.kept} kept from an earlier run)" if result.kept else ""
+    click.echo(f"{len(result.reports)} submissions in {result.seconds:.1f}s{kept}: {summary}. Reports: {out}")
 
 
 @main.command()
@@ -121,6 +147,64 @@ def bench_command(corpus: Path, limit: int | None, ocr: str, dpi: int) -> None:
     from .bench import run_bench
 
     click.echo("\n".join(run_bench(corpus, _options(ocr, dpi, None), limit=limit).lines()))
+
+
+@main.command("serve")
+@click.option("--host", envvar="PRECHECK_HOST", default="127.0.0.1", show_default=True, show_envvar=True)
+@click.option("--port", envvar="PRECHECK_PORT", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              show_envvar=True)
+@click.option("--workers", envvar="PRECHECK_WORKERS", type=click.IntRange(1, 64), default=None, show_envvar=True,
+              help="Check processes, each with its own OCR engine [default: cores - 1, at least 1].")
+@click.option("--data-dir", envvar="PRECHECK_DATA_DIR", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("precheck-data"), show_default=True, show_envvar=True,
+              help="Uploads while they wait, and the job database.")
+@click.option("--db", envvar="PRECHECK_DB", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              show_envvar=True, help="SQLite file of jobs and results [default: DATA_DIR/jobs.sqlite3].")
+@click.option("--token", "tokens", multiple=True, help="A bearer token (repeatable; prefer the env var or file).")
+@click.option("--tokens-file", envvar="PRECHECK_TOKENS_FILE", type=click.Path(exists=True, dir_okay=False),
+              default=None, show_envvar=True, help="File of bearer tokens, one a line.")
+@click.option("--insecure-no-auth", is_flag=True, help="Accept requests without a token (local testing only).")
+@click.option("--max-upload-mb", envvar="PRECHECK_MAX_UPLOAD_MB", type=click.FloatRange(0.01), default=50.0,
+              show_default=True, show_envvar=True)
+@click.option("--job-timeout", envvar="PRECHECK_JOB_TIMEOUT", type=click.FloatRange(0.1), default=300.0,
+              show_default=True, show_envvar=True, help="Seconds one check may take.")
+@click.option("--queue-size", envvar="PRECHECK_QUEUE_SIZE", type=click.IntRange(1), default=32, show_default=True,
+              show_envvar=True, help="Jobs waiting for a worker before new uploads get 429.")
+@click.option("--retention", envvar="PRECHECK_RETENTION", default="7d", show_default=True, show_envvar=True,
+              help="How long finished reports are kept (90s, 15m, 12h, 7d).")
+@click.option("--max-wait", envvar="PRECHECK_MAX_WAIT", type=click.FloatRange(0), default=120.0,
+              show_default=True, show_envvar=True, help="The most ?wait= may ask for, seconds.")
+@click.option("--no-access-log", is_flag=True, help="Do not log each request.")
+@_ocr_option
+@_dpi_option
+@_rules_option
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int, workers: int | None, data_dir: Path, db: Path | None,
+                  tokens: tuple[str, ...], tokens_file: str | None, insecure_no_auth: bool, max_upload_mb: float,
+                  job_timeout: float, queue_size: int, retention: str, max_wait: float, no_access_log: bool,
+                  ocr: str, dpi: int, rules: str | None) -> None:
+    """Run the pre-check HTTP service (needs the `serve` extra). Tokens also from PRECHECK_TOKENS."""
+    import os
+
+    from .service.settings import Settings, default_workers, parse_duration, read_tokens
+
+    verbose = ctx.parent.params.get("verbose", 0) if ctx.parent else 0
+    try:
+        all_tokens = tuple(tokens) + read_tokens(os.environ.get("PRECHECK_TOKENS"), tokens_file)
+        settings = Settings(
+            host=host, port=port, workers=workers or default_workers(), data_dir=data_dir, db_path=db,
+            tokens=tuple(dict.fromkeys(all_tokens)), allow_no_auth=insecure_no_auth,
+            max_upload_bytes=int(max_upload_mb * 1024 * 1024), job_timeout=job_timeout, queue_size=queue_size,
+            retention=parse_duration(retention), max_wait=max_wait, access_log=not no_access_log,
+            ocr=ocr, dpi=dpi, rules_path=rules, log_level="debug" if verbose > 1 else "info",
+        )
+        settings.check()
+    except (ValueError, OSError) as exc:
+        raise click.UsageError(str(exc)) from None
+    logging.getLogger("pipeline.service").setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    from .service import serve
+
+    serve(settings)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,8 @@ def parse_form(data: bytes, categories: tuple[str, ...] | list[str], fallback_id
         raw = json.loads(decode(data))
     except json.JSONDecodeError as exc:
         raise FormInvalid(f"JSON格式错误（第{exc.lineno}行第{exc.colno}列）") from None
+    except (RecursionError, ValueError):  # nested thousands deep, or a number of thousands of digits
+        raise FormInvalid("JSON格式错误（嵌套过深或数字过长）") from None
     if not isinstance(raw, dict):
         raise FormInvalid("JSON顶层应为对象")
     values = _canonical_keys(raw)

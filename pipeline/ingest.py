@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from .errors import EncryptedPdf, NotAPdf, UnreadablePdf
+from .limits import check_page_tree, preflight
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +55,22 @@ def open_pdf(data: bytes, max_bytes: int = MAX_BYTES) -> PdfDocument:
         raise NotAPdf(what)
     if b"%%EOF" not in data[-_EOF_WINDOW:]:
         raise UnreadablePdf("文件不完整（缺少结束标记），可能上传中断")
+    preflight(data)  # bombs, huge images, reference loops: refused before a parser pays for them
     import pypdf
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
 
     try:
         reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
         encrypted = reader.is_encrypted
         if encrypted and not reader.decrypt(""):
             raise EncryptedPdf()
+        check_page_tree(reader)  # loops and million-page trees, before pypdf flattens the tree
         pages = len(reader.pages)
     except (EncryptedPdf, NotAPdf):
         raise
     except FileNotDecryptedError:
         raise EncryptedPdf() from None
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
             NotImplementedError, OSError, AssertionError) as exc:
         log.debug("pypdf could not read the file: %s", type(exc).__name__)
         raise UnreadablePdf("文件结构损坏") from None

@@ -103,10 +103,44 @@ class PageContent:
     lines: tuple[TextLine, ...]
     image_dpi: int | None = None
     seconds: float = 0.0
+    # Seals, attestation and signature found on the page image (extractors.marks); None when
+    # the image was not examined (a text-layer page).
+    marks: tuple[Mark, ...] | None = None
 
     @property
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Something stamped, written or signed on a scanned page, found on its image.
+
+    kind "seal": an official seal (shape circle / oval), text the organisation read along its
+    arc; kind "attestation": 此件与原件相符 or a variant (shape stamp / text), text the words
+    read; kind "signature": the handler's handwriting beside 经办人. A mark below the
+    detector's threshold (confidence < 0.5) is a doubtful candidate, kept so that a check can
+    tell "nothing there" from "not sure".
+    """
+
+    kind: str  # "seal" / "attestation" / "signature"
+    box: Box  # points, displayed frame
+    confidence: float
+    shape: str = ""
+    colour: str = ""  # red / blue / purple / grey / black
+    text: str = ""
+    text_confidence: float = 0.0
+
+    def to_json(self) -> dict:
+        out: dict = {"bbox": self.box.as_list(), "confidence": round(self.confidence, 3)}
+        if self.shape:
+            out["shape"] = self.shape
+        if self.colour:
+            out["colour"] = self.colour
+        if self.text:
+            out["text"] = self.text
+            out["text_confidence"] = round(self.text_confidence, 3)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +187,8 @@ class Evidence:
     narrative: NarrativeInfo | None = None
     page_kinds: tuple[PageKind, ...] = ()  # index i is page i + 1
     page_texts: tuple[str, ...] = ()  # normalised, white space removed; index i is page i + 1
+    # seals, attestation, signature per page (None: the page image was not examined)
+    page_marks: tuple[tuple[Mark, ...] | None, ...] = ()  # index i is page i + 1
 
 
 class Category(str, Enum):
@@ -252,7 +288,7 @@ class PageDetail:
     ocr: str | None
     rotation: int = 0
     seconds: float = 0.0  # time spent reading the page (render, OCR or text layer)
-    seal: dict | None = None  # filled by the seal analysis (not built yet: None)
+    seal: dict | None = None  # extractors.copy_marks.seal_detail; None: the image was not examined
     attestation: dict | None = None
 
     def to_json(self) -> dict:

@@ -159,6 +159,14 @@ class RapidOcrEngine:
             out.append((str(label), float(score)))
         return out
 
+    def read_line(self, image: np.ndarray) -> tuple[str, float]:
+        """(text, confidence) of an RGB image that holds one line of text and nothing else
+        (an unrolled seal, a stamp): recognition only, about a quarter of read()'s time."""
+        result = self._engine()(_rgb_to_bgr(image), use_det=False, use_cls=False, use_rec=True)
+        if not result.txts:
+            return "", 0.0
+        return normalise_text(str(result.txts[0])), float(result.scores[0])
+
     def warm_up(self) -> None:
         """Load all three models now (about 1.2 s) rather than on the first page."""
         self.read(_warm_up_image())

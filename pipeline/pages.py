@@ -27,6 +27,8 @@ from PIL import Image
 
 from extractors.textnorm import normalise as normalise_text
 from pipeline.model import Box, PageContent, TextLine, boxes_union
+from pipeline.limits import page_too_complex
+from pipeline.errors import PrecheckError, UnreadablePdf
 from pipeline.ocr import OcrEngine, OcrEngineUnavailable, OcrLine
 
 Rect = tuple[float, float, float, float]  # x0, top, x1, bottom, in pixels or points
@@ -143,7 +145,26 @@ def read_pages(
     pdf_bytes: bytes, engine: OcrEngine | None, dpi: int = 300, pages: range | None = None
 ) -> list[PageContent]:
     """Read the pages (numbers from 1; all when None) of a PDF, each from its text layer or
-    by OCR with engine. Raises OcrEngineUnavailable if a page needs OCR and engine is None."""
+    by OCR with engine. Raises OcrEngineUnavailable if a page needs OCR and engine is None,
+    UnreadablePdf when a parser fails on the file (pdfminer's syntax errors, pdfium's, a page
+    count the parsers disagree on)."""
+    try:
+        return _read_pages(pdf_bytes, engine, dpi, pages)
+    except (PrecheckError, OcrEngineUnavailable, MemoryError):
+        raise
+    except ValueError as exc:
+        if pages is not None and any(n < 1 for n in pages):
+            raise  # the caller's mistake, not the file's
+        raise UnreadablePdf(f"页面无法解析（{type(exc).__name__}）") from exc
+    except Exception as exc:  # noqa: BLE001 - a parser's failure on this file is the file's problem
+        raise UnreadablePdf(f"页面无法解析（{type(exc).__name__}）") from exc
+
+
+def _read_pages(
+    pdf_bytes: bytes, engine: OcrEngine | None, dpi: int = 300, pages: range | None = None
+) -> list[PageContent]:
+    from extractors.marks import find_marks  # it imports this module's geometry
+
     out: list[PageContent] = []
     doc: pdfium.PdfDocument | None = None  # opened only when a page needs OCR
     with pdfplumber.open(io.BytesIO(pdf_bytes)) as pdf:
@@ -151,7 +172,8 @@ def read_pages(
             for number in _page_numbers(len(pdf.pages), pages):
                 start = time.perf_counter()
                 page = pdf.pages[number - 1]
-                if has_usable_text_layer(page):
+                # a page of too many operators would cost pdfminer minutes: read it as a scan
+                if not page_too_complex(page) and has_usable_text_layer(page):
                     content = read_text_layer(page, number)
                 else:
                     if engine is None:
@@ -163,6 +185,8 @@ def read_pages(
                     image = np.asarray(_render(pdf_page, dpi))
                     used_dpi = render_dpi(*pdf_page.get_size(), dpi)
                     content = read_image(image, engine, used_dpi, number, float(page.width), float(page.height))
+                    # seals and stamps need the colours, which the OCR'd copy has lost
+                    content = replace(content, marks=find_marks(image, content, engine, used_dpi))
                 page.close()  # pdfplumber caches every parsed object per page otherwise
                 out.append(replace(content, seconds=time.perf_counter() - start))
         finally:

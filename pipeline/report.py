@@ -58,6 +58,7 @@ def write_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline="") as f:
             f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are for the reviewers' accounts too
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -103,6 +104,17 @@ def write_summary_csv(out: Path, reports: list[Report]) -> Path:
     return path
 
 
-def write_batch_outputs(out: Path, reports: list[Report]) -> None:
-    """Everything a batch writes besides the per-submission JSON: the summary files."""
+def write_batch_outputs(out: Path, reports: list[Report], *, mask_id: bool = False,
+                        batch_seconds: float | None = None) -> None:
+    """Everything a batch writes besides the per-submission JSON: the summary CSV and Excel
+    workbook, OUT/<id>.html per submission and OUT/index.html (with the page images and crops
+    that pipeline.evidence_images rendered during the run). mask_id: ID numbers shown as
+    500101********1234 in the HTML and the workbook (the JSON reports keep them whole)."""
+    from .html_report import write_index_html, write_submission_html
+    from .xlsx_report import write_summary_xlsx
+
     write_summary_csv(out, reports)
+    write_summary_xlsx(out, reports, mask_id=mask_id, batch_seconds=batch_seconds)
+    for report in reports:
+        write_submission_html(out, report, mask_id=mask_id)
+    write_index_html(out, reports, mask_id=mask_id, batch_seconds=batch_seconds)

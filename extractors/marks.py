@@ -1,0 +1,425 @@
+"""Seals, the copy attestation and the handler's signature on one scanned page.
+
+find_marks runs where the page's colour image still exists (pipeline.pages, right after the
+page was OCR-ed from its colour-removed copy): it needs the colours, which the OCR'd copy
+has lost. What it reads and adds:
+- seals (extractors.seals) on the colour image, and the organisation's name along the arc of
+  each one found (extractors.seal_text: the ring unrolled and OCR-ed);
+- the attestation (此件与原件相符 and variants) in the page's OCR lines; a red or blue stamped
+  attestation has vanished from those with its colour, so where none was read the coloured
+  ink (other than round seals) is OCR-ed once more from its own colour channel;
+- the signature: ink beside 经办人 (or a like label) that is not printed text.
+Everything is returned as Mark values in points (displayed frame); doubtful candidates are
+kept with a confidence under 0.5.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import chain
+
+import cv2
+import numpy as np
+
+from pipeline.model import Box, Mark, PageContent
+from pipeline.ocr import OcrEngine
+from pipeline.pages import remove_colour, rotate_box, split_box, turn, unrotate_box
+
+from .attestation import (
+    attestation_phrases,
+    find_attestation,
+    find_signature_label,
+    nearest_miss,
+)
+from .copy_marks import attestation_block, near_attestation
+from .seal_text import read_seal_text, seal_ink
+from .seals import SEAL_AT, InkMaps, SealHit, find_seals, ink_maps
+
+Rect = tuple[float, float, float, float]
+
+# A grey seal's name is read with the print under it (no colour tells them apart): its
+# reading's confidence is discounted (on generated pages: 0.74 of the characters right in grey
+# seals, 0.89 in red ones).
+GREY_SEAL_TEXT = 0.9
+# Coloured ink regions OCR-ed for a stamped attestation, at most, largest first.
+MAX_STAMP_REGIONS = 4
+# A coloured region smaller than this (mm²) is a speck or a pen dot.
+MIN_STAMP_AREA_MM2 = 40.0
+# ...or filling less of its box than this (a frame, a long rule).
+MIN_STAMP_FILL = 0.12
+# Ink of a stamp's colour covers at most this share of the stamp's box.
+MAX_STAMP_FILL = 0.6
+# Labels (经办人) whose region is read again when the words were not found, at most.
+MAX_LABEL_REGIONS = 2
+# The confidence of an attestation that was not read beside a label that was: doubtful.
+LABEL_WITHOUT_WORDS = 0.35
+# An attestation read with less than this is reported as a doubtful candidate.
+NEAR_MISS_AT = 0.4
+# Pen ink for a signature: this much darker than the paper in every channel, and not
+# coloured ink this bright (stamp ink; a blue ballpoint's brightest channel is about 110, a
+# blue stamp's about 175-190).
+SIGNATURE_DARKER = 60
+STAMP_BRIGHT = 140
+# A line box taller than this many characters' height took in more than its text.
+TALL_LINE = 1.6
+# A character is about this share of its OCR line box's height...
+GLYPH_OF_LINE = 0.6
+# ...and a signature's strokes run at least this many characters' height (a glyph about one).
+STROKE_LONG = 1.4
+# The region beside a label searched for a signature, in mm: how far right, how far above
+# and below the label.
+SIGNATURE_REACH_MM = (48.0, 8.0, 12.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """A line of text, its box in pixels of the upright page image."""
+
+    text: str
+    box: Rect
+    confidence: float
+    source: str  # "ocr" (the page's lines) or "stamp:<colour>"
+
+
+def find_marks(rgb: np.ndarray, content: PageContent, engine: OcrEngine, dpi: float) -> tuple[Mark, ...]:
+    """The seals, attestation and signature on a page image (RGB, displayed frame) that was
+    read into content at dpi. OCR runs only on what the page's own reading cannot give: the
+    strip of each seal found, coloured ink when no attestation was read, the region above a
+    label such as 经办人 when still none was."""
+    page = _Page(rgb, dpi, content.rotation)
+    maps = ink_maps(rgb, dpi)
+    seals = find_seals(rgb, dpi, maps)
+    texts = [_Text(line.text, page.upright(page.from_points(line.box)), line.confidence, "ocr")
+             for line in content.lines]
+    att = _best_attestation(texts)
+    if att is None:
+        for region_texts in chain(_stamp_texts(page, maps, seals, engine), _texts_above_labels(page, texts, engine)):
+            texts += region_texts
+            att = _best_attestation(texts)
+            if att is not None:
+                break  # read; the rest need not be
+    marks = _attestation_marks(page, texts, att)
+    sig = _signature(page, texts, att[1] if att else None, [s for s in seals if s.confidence >= SEAL_AT])
+    if sig is not None:
+        box, conf = sig
+        marks.append(Mark("signature", page.to_points(page.displayed(box)), conf, "handwriting",
+                          page.colour_in(page.displayed(box))))
+    # the seals' names; the one stamped over the attestation is read twice (its name is
+    # compared with the applicant's unit and recommender)
+    block = attestation_block(tuple(marks))
+    for hit in seals:
+        certifying = block is not None and near_attestation(page.to_points(hit.box), block)
+        marks.append(page.seal_mark(hit, engine, confirm=certifying))
+    return tuple(marks)
+
+
+def _attestation_marks(page: _Page, texts: list[_Text], att: tuple[_Text, Rect, float] | None) -> list[Mark]:
+    """The attestation found; or, when none was, doubtful candidates: a line that came near
+    the words, and a label such as 经办人 (a handler signed, so the words are likely there,
+    unread)."""
+    if att is not None:
+        text, box, conf = att
+        disp = page.displayed(box)
+        shape = "stamp" if text.source.startswith("stamp") else "text"
+        return [Mark("attestation", page.to_points(disp), conf, shape, page.colour_in(disp), text.text,
+                     text.confidence)]
+    out = []
+    doubt = _near_miss(texts)
+    if doubt is not None:
+        text, score = doubt
+        disp = page.displayed(text.box)
+        out.append(Mark("attestation", page.to_points(disp), 0.5 * score, "text", page.colour_in(disp), text.text,
+                        text.confidence))
+    label = next((t for t in texts if find_signature_label(t.text)), None)
+    if label is not None:
+        disp = page.displayed(label.box)
+        out.append(Mark("attestation", page.to_points(disp), LABEL_WITHOUT_WORDS, "text", page.colour_in(disp),
+                        label.text, label.confidence))
+    return out
+
+
+class _Page:
+    """The page image and its frames: displayed pixels, upright pixels, points."""
+
+    def __init__(self, rgb: np.ndarray, dpi: float, rotation: int):
+        self.rgb = rgb
+        self.dpi = dpi
+        self.rotation = rotation
+        self.h, self.w = rgb.shape[:2]
+        self.px_per_mm = dpi / 25.4
+        self.paper = float(np.percentile(rgb[::8, ::8].max(axis=2), 90))
+
+    def from_points(self, b: Box) -> Rect:
+        k = self.dpi / 72.0
+        return (b.x0 * k, b.top * k, b.x1 * k, b.bottom * k)
+
+    def to_points(self, r: Rect) -> Box:
+        k = 72.0 / self.dpi
+        x0, top, x1, bottom = (float(v) * k for v in self.clip(r))
+        return Box(x0, top, x1, bottom)
+
+    def clip(self, r: Rect) -> Rect:
+        return (max(0.0, r[0]), max(0.0, r[1]), min(float(self.w), r[2]), min(float(self.h), r[3]))
+
+    def upright(self, r: Rect) -> Rect:
+        """A displayed-frame box in the upright frame (the page turned to read)."""
+        return rotate_box(r, self.rotation, self.w, self.h)
+
+    def displayed(self, r: Rect) -> Rect:
+        return unrotate_box(r, self.rotation, self.w, self.h)
+
+    def crop(self, r: Rect) -> tuple[np.ndarray, Rect]:
+        """The pixels of a displayed-frame box (clipped), and the box they came from."""
+        x0, top, x1, bottom = (round(v) for v in self.clip(r))
+        return self.rgb[top:bottom, x0:x1], (float(x0), float(top), float(x1), float(bottom))
+
+    def colour_in(self, r: Rect) -> str:
+        """The ink colour that dominates a box: red / blue / purple, or black."""
+        crop, _ = self.crop(r)
+        if crop.size == 0:
+            return ""
+        hi = crop.max(axis=2).astype(np.int16)
+        chroma = hi - crop.min(axis=2).astype(np.int16)
+        inked = (chroma >= 40) & (hi < self.paper - 10)
+        if inked.sum() < 0.02 * chroma.size:
+            dark = (hi < self.paper - 90).sum()
+            return "black" if dark else ""
+        hue = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2HSV)[:, :, 0][inked]
+        counts = {"red": int(((hue < 12) | (hue >= 166)).sum()), "purple": int(((hue >= 130) & (hue < 166)).sum()),
+                  "blue": int(((hue >= 95) & (hue < 130)).sum())}
+        return max(counts, key=lambda k: counts[k])
+
+    def seal_mark(self, hit: SealHit, engine: OcrEngine, confirm: bool = False) -> Mark:
+        text, conf = "", 0.0
+        if hit.confidence >= SEAL_AT and hit.visible >= 0.6:
+            read = read_seal_text(self.rgb, hit, engine, confirm)
+            text, conf = read.text, read.confidence
+            if hit.colour == "grey":
+                conf *= GREY_SEAL_TEXT  # the print under a grey seal reads into its name
+        return Mark("seal", self.to_points(hit.box), hit.confidence, hit.shape, hit.colour, text, conf)
+
+
+# --- the attestation -----------------------------------------------------------------------
+
+
+def _best_attestation(texts: list[_Text]) -> tuple[_Text, Rect, float] | None:
+    """The line holding the attestation best (its text, the phrase's box, a confidence)."""
+    best = None
+    for t in texts:
+        m = find_attestation(t.text)
+        if m is None:
+            continue
+        conf = m.score * math.sqrt(max(0.0, t.confidence))
+        if best is None or conf > best[2]:
+            best = (t, _span(t, m.start, m.end), conf)
+    return best
+
+
+def _near_miss(texts: list[_Text]) -> tuple[_Text, float] | None:
+    phrases = attestation_phrases()
+    scored = [(t, nearest_miss(t.text, phrases)) for t in texts]
+    best = max(scored, key=lambda p: p[1], default=None)
+    return best if best is not None and best[1] >= NEAR_MISS_AT else None
+
+
+def _span(t: _Text, start: int, end: int) -> Rect:
+    """The upright box of characters [start, end) of t's text with white space removed."""
+    index = [i for i, ch in enumerate(t.text) if not ch.isspace()]
+    if not index:
+        return t.box
+    a, b = index[min(start, len(index) - 1)], index[min(end, len(index)) - 1]
+    slices = split_box(t.box, t.text)
+    return (slices[a][0], t.box[1], slices[b][2], t.box[3])
+
+
+def _stamp_texts(page: _Page, maps: InkMaps, seals: list[SealHit], engine: OcrEngine) -> Iterator[list[_Text]]:
+    """The lines of each region of coloured ink (red, blue, purple) other than a round seal,
+    region by region, each read from its own colour so that the black print under a stamp
+    does not mix in."""
+    for colour, region in _stamp_regions(page, maps, seals):
+        crop, box = page.crop(region)
+        if crop.shape[0] < 8 or crop.shape[1] < 8:
+            continue
+        ink = seal_ink(np.ascontiguousarray(crop), colour)
+        upright = turn(cv2.cvtColor(ink, cv2.COLOR_GRAY2RGB), page.rotation)
+        ux0, uy0, _, _ = page.upright(box)
+        out = []
+        for line in engine.read(upright):
+            x0, top, x1, bottom = line.box
+            out.append(_Text(line.text, (x0 + ux0, top + uy0, x1 + ux0, bottom + uy0), line.confidence,
+                             f"stamp:{colour}"))
+        yield out
+
+
+def _texts_above_labels(page: _Page, texts: list[_Text], engine: OcrEngine) -> Iterator[list[_Text]]:
+    """Lines read again, from the colour-removed image, in the region where the words stand
+    above a label such as 经办人 (handwriting the page's reading missed, a stamp half under a
+    seal), one label at a time."""
+    mm = page.px_per_mm
+    labels = [t for t in texts if t.source == "ocr" and find_signature_label(t.text)]
+    for t in labels[:MAX_LABEL_REGIONS]:
+        x0, top, _, bottom = t.box
+        region = (x0 - 20 * mm, top - 32 * mm, x0 + 120 * mm, top + 0.3 * (bottom - top))
+        crop, box = page.crop(page.displayed(region))
+        if crop.shape[0] < 8 or crop.shape[1] < 8:
+            continue
+        upright = turn(remove_colour(np.ascontiguousarray(crop)), page.rotation)
+        ux0, uy0, _, _ = page.upright(box)
+        yield [_Text(line.text, (line.box[0] + ux0, line.box[1] + uy0, line.box[2] + ux0, line.box[3] + uy0),
+                     line.confidence, "label_region") for line in engine.read(upright)]
+
+
+def _stamp_regions(page: _Page, maps: InkMaps, seals: list[SealHit]) -> list[tuple[str, Rect]]:
+    """Boxes (displayed pixels) of coloured ink that is not wholly a round seal found."""
+    inv = 1.0 / maps.scale
+    mm_work = page.px_per_mm * maps.scale
+    regions: list[tuple[float, str, Rect]] = []
+    for colour, mask in maps.masks.items():
+        if colour == "grey":
+            continue
+        k = max(3, int(3 * mm_work) | 1)
+        joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (k, max(3, k // 2))))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(joined)
+        for i in range(1, n):
+            x, y, bw, bh, area = stats[i]
+            if area < MIN_STAMP_AREA_MM2 * mm_work * mm_work or area < MIN_STAMP_FILL * bw * bh:
+                continue  # a speck, or a frame or a rule round the page
+            if np.count_nonzero(mask[y : y + bh, x : x + bw]) > MAX_STAMP_FILL * bw * bh:
+                continue  # a solid patch of colour: a photo's background, a filled logo
+            pad = 2 * page.px_per_mm
+            r = (x * inv - pad, y * inv - pad, (x + bw) * inv + pad, (y + bh) * inv + pad)
+            if any(_inside(r, s, 4 * page.px_per_mm) for s in seals if s.confidence >= SEAL_AT):
+                continue
+            regions.append((float(area), colour, r))
+    regions.sort(key=lambda t: -t[0])
+    return [(c, r) for _, c, r in regions[:MAX_STAMP_REGIONS]]
+
+
+def _inside(r: Rect, s: SealHit, margin: float) -> bool:
+    """Whether a box (grown by margin) lies within a seal's outline (its box grown a little)."""
+    g = 0.15 * s.radius + margin
+    return r[0] >= s.box[0] - g and r[1] >= s.box[1] - g and r[2] <= s.box[2] + g and r[3] <= s.box[3] + g
+
+
+# --- the signature ---------------------------------------------------------------------------
+
+
+def _signature(page: _Page, texts: list[_Text], attestation: Rect | None,
+               seals: list[SealHit]) -> tuple[Rect, float] | None:
+    """The handler's signature (upright box, confidence): handwriting beside a label such as
+    经办人, or, with no label read, beside the attestation."""
+    mm = page.px_per_mm
+    right, above, below = SIGNATURE_REACH_MM
+    searches: list[tuple[Rect, _Text | None, float, float]] = []  # region, label line, weight, char height
+    for t in texts:
+        m = find_signature_label(t.text)
+        if m is None:
+            continue
+        lab = _span(t, m.start, m.end)
+        # A line box may take in the signature the OCR could not read ("经办人：" over the
+        # whole width, and as tall as the squiggle): the label's characters are measured by
+        # the attestation's line (the same hand) or, failing that, by the label's own.
+        height = lab[3] - lab[1]
+        if attestation is not None:
+            height = min(height, attestation[3] - attestation[1])
+        x_from = min(lab[2], lab[0] + (m.end - m.start + 0.2) * 0.8 * height)
+        region = (x_from, lab[1] - above * mm, lab[2] + right * mm, lab[3] + below * mm)
+        searches.append((region, t, m.score, height))
+    if not searches and attestation is not None:
+        a = attestation
+        h = a[3] - a[1]
+        searches.append(((a[2], a[1] - above * mm, a[2] + right * mm, a[3] + below * mm), None, 0.8, h))
+        searches.append(((a[0], a[3], a[2] + 0.5 * right * mm, a[3] + 2 * below * mm), None, 0.8, h))
+    best: tuple[Rect, float] | None = None
+    for region, label_line, weight, line_h in searches:
+        found = _handwriting_in(page, region, texts, label_line, seals, line_h)
+        if found is not None and (best is None or found[1] * weight > best[1]):
+            best = (found[0], found[1] * weight)
+    return best
+
+
+def _handwriting_in(page: _Page, region: Rect, texts: list[_Text], label_line: _Text | None,
+                    seals: list[SealHit], line_h: float) -> tuple[Rect, float] | None:
+    """A signature in an upright region: pen strokes longer than a character (characters,
+    printed or written, are left out; so are straight rules), with no printed line over them.
+    line_h is the height of a line box of the label's text. Returns (its box, confidence)."""
+    char_h = GLYPH_OF_LINE * line_h
+    disp = page.displayed(region)
+    crop, box = page.crop(disp)
+    if crop.size == 0:
+        return None
+    dark = _pen_ink(crop, page.paper)
+    # printed lines in the region are not handwriting; the label's own line is kept (it may
+    # hold the signature read as junk), and so is any line box much taller than a line of
+    # text (the OCR took a squiggle in with a line)
+    for t in texts:
+        if t is label_line or not _printed(t) or (t.box[3] - t.box[1]) > TALL_LINE * line_h:
+            continue
+        _blank(dark, page.displayed(t.box), box)
+    for s in seals:  # a seal in a grey scan is as dark as a pen: what is under it is lost
+        if s.colour == "grey":
+            _blank_ellipse(dark, s, box)
+    strokes = _long_strokes(dark, char_h, page.px_per_mm)
+    ys, xs = np.nonzero(strokes)
+    mm = page.px_per_mm
+    area_mm2 = len(xs) / (mm * mm)
+    if area_mm2 < 1.5:
+        return None
+    x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
+    ink_box = (box[0] + x0, box[1] + y0, box[0] + x1 + 1, box[1] + y1 + 1)
+    up = page.upright(ink_box)
+    extent_mm = (up[2] - up[0]) / mm
+    conf = _sigmoid((extent_mm - 7.0) / 2.0) * _sigmoid((area_mm2 - 4.0) / 1.5)
+    return up, conf
+
+
+def _long_strokes(dark: np.ndarray, char_h: float, px_per_mm: float) -> np.ndarray:
+    """The ink of connected strokes wider or taller than a character and not flat (a squiggle,
+    not a glyph, a dot or a rule to sign on)."""
+    joined = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    keep = np.zeros(n, dtype=bool)
+    for i in range(1, n):
+        _, _, w, h, _ = stats[i]
+        long = w >= STROKE_LONG * char_h or h >= 1.5 * STROKE_LONG * char_h
+        flat = h < max(1.0 * px_per_mm, 0.25 * char_h)
+        keep[i] = long and not flat
+    return keep[labels] & dark
+
+
+def _pen_ink(crop: np.ndarray, paper: float) -> np.ndarray:
+    """Pixels dark enough to be pen or pencil: darker than the paper in every channel, and
+    not the bright colour of stamp ink (a blue stamp's brightest channel is about 180, a blue
+    ballpoint's about 110)."""
+    hi = crop.max(axis=2)
+    chroma = hi - crop.min(axis=2)
+    return (hi < paper - SIGNATURE_DARKER) & ~((chroma >= 40) & (hi >= STAMP_BRIGHT))
+
+
+def _printed(t: _Text) -> bool:
+    """A line that reads as print: Chinese characters or several digits, read with confidence."""
+    cjk = sum(1 for ch in t.text if "\u4e00" <= ch <= "\u9fff")
+    digits = sum(1 for ch in t.text if ch.isdigit())
+    return t.confidence >= 0.8 and (cjk >= 2 or digits >= 4)
+
+
+def _blank(mask: np.ndarray, r: Rect, origin: Rect) -> None:
+    h, w = mask.shape
+    x0, top = math.floor(max(0, r[0] - origin[0])), math.floor(max(0, r[1] - origin[1]))
+    x1, bottom = math.floor(min(w, r[2] - origin[0] + 1)), math.floor(min(h, r[3] - origin[1] + 1))
+    if x1 > x0 and bottom > top:
+        mask[top:bottom, x0:x1] = False
+
+
+def _blank_ellipse(mask: np.ndarray, s: SealHit, origin: Rect) -> None:
+    centre = (round(s.cx - origin[0]), round(s.cy - origin[1]))
+    axes = (round(s.a * 1.03), round(s.b * 1.03))
+    disc = np.zeros(mask.shape, dtype=np.uint8)
+    cv2.ellipse(disc, centre, axes, s.angle, 0, 360, 255, -1)
+    mask[disc > 0] = False
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))

@@ -1,0 +1,98 @@
+"""Organisation names as seals spell them and forms abbreviate them.
+
+Matching a name read from a seal against the declared unit and recommender is tolerant of
+OCR slips and of the usual abbreviations (人力社保局 for 人力资源和社会保障局, 市 for 重庆市).
+"""
+
+from __future__ import annotations
+
+from .attestation import approximate_find
+from .textnorm import normalise
+
+# Abbreviations a form may use for what a seal spells out.
+_EXPANSIONS = (
+    ("人力社保局", "人力资源和社会保障局"),
+    ("人社局", "人力资源和社会保障局"),
+    ("人力资源社会保障", "人力资源和社会保障"),
+    ("经济信息委", "经济和信息化委员会"),
+    ("经信委", "经济和信息化委员会"),
+    ("教委", "教育委员会"),
+    ("国资委", "国有资产监督管理委员会"),
+    ("工商联", "工商业联合会"),
+)
+_PREFIXES = ("中华人民共和国", "重庆市", "重庆")
+
+
+def canonical_org(name: str) -> str:
+    """An organisation's name with abbreviations spelt out and the place prefix dropped."""
+    s = normalise(name).replace(" ", "")
+    for short, full in _EXPANSIONS:
+        if full not in s:
+            s = s.replace(short, full)
+    for p in _PREFIXES:
+        if s.startswith(p):
+            s = s[len(p) :]
+            break
+    else:
+        city = s.find("市", 0, 4)
+        if city > 0:  # 重庆市 read with a slip (草因市)
+            s = s[city + 1 :]
+    return s.removeprefix("市")
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance."""
+    if len(a) < len(b):
+        a, b = b, a
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+# What many organisations' names end in; two names that share one are told apart by what
+# comes before it (渝中区 / 江北区 人力资源和社会保障局).
+_GENERIC_ENDINGS = (
+    "人力资源和社会保障局", "人力资源和社会保障部", "劳动和社会保障局", "劳动和社会保障部",
+    "股份有限公司", "有限责任公司", "有限公司", "集团有限公司", "公司",
+    "职业技术学院", "技师学院", "高级技工学校", "技工学校", "职业教育中心", "学院", "学校",
+    "职业技能鉴定指导中心", "职业技能鉴定中心", "行业协会", "协会", "委员会",
+)
+
+
+def _ending(name: str) -> str:
+    """The longest generic ending a canonical name has ("" for none)."""
+    for ending in sorted(_GENERIC_ENDINGS, key=len, reverse=True):
+        if name.endswith(ending) and len(name) > len(ending):
+            return ending
+    return ""
+
+
+def _without_ending(read: str, ending: str) -> str:
+    """read without the declared name's ending, found where it is read with a slip or two."""
+    if not ending:
+        return read
+    edits, start, end = approximate_find(ending, read)
+    if edits <= max(1, len(ending) // 3) and end >= len(read) - 1:
+        return read[:start]
+    return read
+
+
+def _ratio(a: str, b: str) -> float:
+    if not a and not b:
+        return 1.0
+    return 1.0 - edit_distance(a, b) / max(len(a), len(b))
+
+
+def org_similarity(read: str, name: str) -> float:
+    """0..1: how well a name read from a seal matches a declared organisation: 1 - the edit
+    distance over the longer canonical name, and no more than the same for the names'
+    distinctive parts (so that two district bureaus do not match on their long common end)."""
+    a, b = canonical_org(read), canonical_org(name)
+    if not a or not b:
+        return 0.0
+    ending = _ending(b)
+    return min(_ratio(a, b), _ratio(_without_ending(a, ending), b[: len(b) - len(ending)]))

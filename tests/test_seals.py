@@ -1,0 +1,385 @@
+"""Seals, the copy attestation and the handler's signature, and the copy checks.
+
+The detectors run on pages drawn for the purpose by the fixtures generator (seals red, blue,
+grey, oval, turned, half off the page; red headings, logos and rules that are not seals);
+OCR runs only where OCR is what is tested (the seal's unrolled strip, a stamp read from its
+own colour, one PDF end to end).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from checks.copies import check_copies, check_copy_page
+from checks.rules import load_rules
+from extractors.attestation import find_attestation, find_signature_label
+from extractors.copy_marks import attestation_detail, seal_detail
+from extractors.marks import find_marks
+from extractors.orgs import org_similarity
+from extractors.seal_text import read_seal_text, seal_ink, text_arc, unroll
+from extractors.seals import SEAL_AT, SealHit, find_seals
+from fixtures import (
+    CertificateData,
+    IdCardData,
+    make_certificate_page,
+    make_id_card_page,
+)
+from fixtures.people import random_person
+from fixtures.render import (
+    PEN_BLUE,
+    SEAL_RED,
+    draw_rect_stamp,
+    draw_signature,
+    draw_text,
+    new_page,
+    stamp_seal,
+)
+from pipeline.model import (
+    Box,
+    DeclaredForm,
+    Evidence,
+    Mark,
+    PageContent,
+    PageKind,
+    Severity,
+    TextLine,
+)
+
+DPI = 150
+RULES = load_rules()
+CERT = CertificateData(
+    "skill", "李淼", "男", "500112199001011233", dt.date(1990, 1, 1), "焊工", "技师",
+    "S000050000123203456789", dt.date(2020, 9, 9), "重庆市职业技能鉴定指导中心",
+)
+UNIT = "重庆长江机械制造有限责任公司"
+
+
+def page(seed: int = 1, **options) -> tuple[np.ndarray, dict]:
+    """A scanned certificate copy at DPI and its truth; the unit's seal certifies it."""
+    img = make_certificate_page(CERT, dpi=DPI, seed=seed, certifier=UNIT, **options)
+    return np.asarray(img.convert("RGB")), img.info["fixture"]
+
+
+def seals_found(rgb: np.ndarray) -> list[SealHit]:
+    return [h for h in find_seals(rgb, DPI) if h.confidence >= SEAL_AT]
+
+
+def matches(hit: SealHit, truth: dict) -> bool:
+    """The hit is at the truth's seal: centres within a third of its radius."""
+    k = DPI / 72
+    cx, cy = (v * k for v in truth["centre"])
+    return math.hypot(hit.cx - cx, hit.cy - cy) < 0.35 * truth["radius"] * k
+
+
+def assert_finds_every_seal(rgb: np.ndarray, info: dict) -> list[SealHit]:
+    hits = seals_found(rgb)
+    expected = [s for s in info["seals"] if s["visible"] >= 0.5]
+    assert len(hits) == len(expected), (hits, expected)
+    for s in expected:
+        assert any(matches(h, s) for h in hits), (s, hits)
+    return hits
+
+
+# --- seal detection ------------------------------------------------------------------------
+
+
+def test_red_seals_on_a_colour_scan():
+    rgb, info = page(colour_mode="colour", seal_colour="red", seal_shape="circle", seal_look="normal",
+                     attestation="stamp_red", decor="none")
+    hits = assert_finds_every_seal(rgb, info)
+    assert {h.colour for h in hits} == {"red"} and {h.shape for h in hits} == {"circle"}
+
+
+@pytest.mark.parametrize("angle", [137.0, -95.0])
+def test_a_seal_turned_any_way(angle):
+    rgb, info = page(seed=2, seal_angle=angle, seal_look="normal", colour_mode="colour", decor="none")
+    assert_finds_every_seal(rgb, info)
+
+
+def test_grey_scan_seals_are_found_by_their_shape():
+    rgb, info = page(seed=3, colour_mode="grey", seal_look="normal", seal_shape="circle", decor="none")
+    assert np.abs(rgb[..., 0].astype(int) - rgb[..., 2]).max() <= 8  # no colour to go by
+    hits = assert_finds_every_seal(rgb, info)
+    assert {h.colour for h in hits} == {"grey"}
+
+
+def test_black_and_white_copy_stamped_in_colour():
+    rgb, info = page(seed=4, colour_mode="bw_copy", seal_colour="red", seal_look="normal", decor="none")
+    hits = assert_finds_every_seal(rgb, info)
+    by_role = {s["role"]: s for s in info["seals"]}
+    assert next(h for h in hits if matches(h, by_role["issuer"])).colour == "grey"
+    assert next(h for h in hits if matches(h, by_role["certifier"])).colour == "red"
+
+
+def test_blue_oval_seal():
+    rgb, info = page(seed=5, seal_colour="blue", seal_shape="oval", seal_look="normal", colour_mode="colour",
+                     decor="none")
+    hits = assert_finds_every_seal(rgb, info)
+    unit = next(s for s in info["seals"] if s["role"] == "certifier")
+    hit = next(h for h in hits if matches(h, unit))
+    assert hit.colour == "blue" and hit.shape == "oval"
+
+
+@pytest.mark.parametrize("look", ["faint", "double", "edge"])
+def test_faint_bounced_and_half_off_the_page(look):
+    rgb, info = page(seed=6, seal_look=look, colour_mode="colour", decor="none")
+    unit = next(s for s in info["seals"] if s["role"] == "certifier")
+    if look == "edge":
+        assert unit["visible"] < 0.9
+    assert any(matches(h, unit) for h in seals_found(rgb))
+
+
+@pytest.mark.parametrize("decor", ["red_heading", "red_logo", "red_rules"])
+def test_red_headings_logos_and_rules_are_not_seals(decor):
+    rgb, info = page(seed=7, decor=decor, issuer_seal=False, unit_seal=False, colour_mode="colour")
+    assert info["seals"] == []
+    assert seals_found(rgb) == []
+
+
+def test_the_id_card_emblem_is_not_a_seal():
+    person = random_person(random.Random(3), dt.date(1985, 3, 12), True, set())
+    card = IdCardData(person, "重庆市公安局渝中区分局", dt.date(2015, 6, 1), 20)
+    for seed in range(3):
+        img = make_id_card_page(card, dpi=DPI, seed=seed, unit_seal=False, colour_mode="colour")
+        assert seals_found(np.asarray(img.convert("RGB"))) == []
+
+
+# --- seal text -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from pipeline.ocr import RapidOcrEngine
+
+    e = RapidOcrEngine()
+    e.warm_up()
+    return e
+
+
+def seal_alone(org: str, angle: float, dpi: int = 300) -> tuple[np.ndarray, SealHit]:
+    img = Image.new("RGB", (700, 700), (244, 243, 238))
+    drawn = stamp_seal(img, (350, 350), int(20 / 25.4 * dpi), org, random.Random(1), angle=angle, strength=0.9)
+    rgb = np.asarray(img)
+    hits = [h for h in find_seals(rgb, dpi) if h.confidence >= SEAL_AT]
+    assert len(hits) == 1 and abs(hits[0].radius - drawn.a) < 0.1 * drawn.a
+    return rgb, hits[0]
+
+
+@pytest.mark.parametrize("angle", [0.0, 160.0])
+def test_seal_text_is_read_along_the_arc_whatever_the_turn(engine, angle):
+    org = "重庆市人力资源和社会保障局"
+    rgb, hit = seal_alone(org, angle)
+    read = read_seal_text(rgb, hit, engine)
+    assert org_similarity(read.text, org) >= 0.8, read
+
+
+def test_the_unrolled_ring_is_cut_below_the_name():
+    """The strip starts where the name starts: the gap is at the seal's bottom, turned."""
+    for angle in (0.0, 90.0, -120.0):
+        rgb, hit = seal_alone("重庆长江机械制造有限责任公司", angle)
+        ring = unroll(seal_ink(rgb, hit.colour), hit, (0, 0))
+        start, length = text_arc(ring)
+        assert 0.45 < length / ring.shape[1] < 0.8  # the name spans about 250 degrees
+        # the middle of the text arc points to the seal's top, turned with it
+        middle = 2 * math.pi * ((start + length / 2) / ring.shape[1]) + math.radians(hit.angle)
+        x, y = math.cos(middle), math.sin(middle)  # image frame, y down
+        top = math.radians(-90.0 - angle)  # PIL turns counter-clockwise
+        assert x * math.cos(top) + y * math.sin(top) > 0.9, (angle, start, length)
+
+
+# --- attestation words and labels (pure) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("此件与原件相符", "此件与原件相符"),
+        ("此 件 与 原 件 相 符", "此件与原件相符"),
+        ("此件与原仵相符", "此件与原件相符"),  # an OCR slip
+        ("此复印件与原件相符", "此复印件与原件相符"),
+        ("经办人：此件與原件相符", "此件与原件相符"),
+        ("与原件一致", "与原件一致"),
+        ("与原件核对无误", "与原件核对无误"),
+    ],
+)
+def test_attestation_variants_and_slips(text, phrase):
+    m = find_attestation(text)
+    assert m is not None and m.phrase == phrase
+
+
+@pytest.mark.parametrize("text", ["原件", "复印无效", "重庆市人力资源和社会保障局", "原件已收回", ""])
+def test_text_that_is_no_attestation(text):
+    assert find_attestation(text) is None
+
+
+def test_signature_labels():
+    assert find_signature_label("经办人：").phrase == "经办人"
+    assert find_signature_label("经力人:") is not None  # one slip in three
+    assert find_signature_label("经济开发区") is None
+
+
+# --- signature and attestation on a page (OCR lines given) -----------------------------------
+
+
+class LinesOnly:
+    """An OCR engine double that reads nothing: the page's lines are given."""
+
+    name = "lines"
+    version = "0"
+
+    def read(self, image):
+        return []
+
+
+def signed_page(sign: bool) -> tuple[np.ndarray, PageContent]:
+    """A page with 此件与原件相符 and 经办人： typed, a signature drawn beside them or not."""
+    img = new_page(DPI, paper=(242, 241, 236))
+    d = ImageDraw.Draw(img)
+    att = draw_text(d, (300, 900), "此件与原件相符", "wqy", 40, fill=PEN_BLUE)
+    lab = draw_text(d, (300, 980), "经办人：", "wqy", 34, fill=PEN_BLUE)
+    if sign:
+        draw_signature(img, (lab[2] + 10, lab[1] - 10, lab[2] + 230, lab[3] + 20), random.Random(2))
+    k = 72 / DPI
+    lines = tuple(
+        TextLine(t, Box(b[0] * k, b[1] * k, b[2] * k, b[3] * k), 0.98, 1, "ocr:test")
+        for t, b in (("此件与原件相符", att), ("经办人：", lab))
+    )
+    return np.asarray(img), PageContent(1, 595.3, 841.9, False, "test", 0, lines)
+
+
+@pytest.mark.parametrize("sign", [True, False])
+def test_signature_beside_the_label(sign):
+    rgb, content = signed_page(sign)
+    marks = find_marks(rgb, content, LinesOnly(), DPI)
+    detail = attestation_detail(marks)
+    assert detail["found"] and detail["text"] == "此件与原件相符"
+    assert detail["signature"]["found"] is sign
+
+
+def test_a_red_stamped_attestation_is_read_from_its_own_colour(engine):
+    """The OCR'd (colour-removed) text lost the red stamp; the stamp is read from red."""
+    img = new_page(DPI, paper=(242, 241, 236))
+    draw_text(ImageDraw.Draw(img), (150, 700), "发证日期：2020年09月09日", "wqy", 34, fill=(30, 30, 30))
+    draw_rect_stamp(img, (240, 660), ["此件与原件相符"], 44, SEAL_RED, random.Random(4))
+    content = PageContent(1, 595.3, 841.9, False, "rapidocr", 0, ())
+    marks = find_marks(np.asarray(img), content, engine, DPI)
+    att = max((m for m in marks if m.kind == "attestation"), key=lambda m: m.confidence)
+    assert att.confidence >= 0.5 and att.shape == "stamp" and att.colour == "red"
+
+
+# --- checks (marks given) ----------------------------------------------------------------------
+
+FORM = DeclaredForm("t", "全市技术能手", "李淼", "500112199001011233", dt.date(1990, 1, 1), "技师",
+                    unit=UNIT, recommender="渝中区人力社保局")
+ATT = Mark("attestation", Box(100, 700, 200, 720), 0.98, "text", "black", "此件与原件相符", 0.98)
+SIG = Mark("signature", Box(150, 725, 230, 750), 0.95, "handwriting", "black")
+
+
+def seal(x: float, y: float, conf: float = 0.99, text: str = UNIT, text_conf: float = 0.95) -> Mark:
+    return Mark("seal", Box(x - 57, y - 57, x + 57, y + 57), conf, "circle", "red", text, text_conf)
+
+
+def codes(findings) -> list[tuple[str, str]]:
+    return sorted((f.code, f.severity.value) for f in findings)
+
+
+def test_a_complete_copy_page_passes():
+    assert check_copy_page(3, (ATT, SIG, seal(220, 720)), FORM, RULES) == []
+
+
+def test_nothing_on_a_copy_page_is_an_error_naming_the_page():
+    found = check_copy_page(4, (), FORM, RULES)
+    assert codes(found) == [("ATTESTATION_MISSING", "error"), ("SEAL_MISSING", "error")]
+    assert all(f.page == 4 and "第4页" in f.message for f in found)
+
+
+def test_an_unsure_detector_gives_warnings():
+    doubtful_seal = seal(220, 720, conf=0.3)
+    doubtful_att = Mark("attestation", Box(100, 700, 200, 720), 0.3, "text", "black", "此件与原", 0.6)
+    found = check_copy_page(1, (doubtful_att, doubtful_seal), FORM, RULES)
+    assert codes(found) == [("ATTESTATION_MISSING", "warning"), ("SEAL_MISSING", "warning")]
+
+
+def test_attestation_without_signature_is_a_warning():
+    assert codes(check_copy_page(1, (ATT, seal(220, 720)), FORM, RULES)) == [("ATTESTATION_MISSING", "warning")]
+
+
+def test_only_the_documents_own_seal_far_from_the_attestation():
+    issuer = seal(300, 300, text="重庆市职业技能鉴定指导中心")
+    found = check_copy_page(1, (ATT, SIG, issuer), FORM, RULES)
+    assert codes(found) == [("SEAL_MISSING", "warning")] and "原件上的印章" in found[0].message
+
+
+def test_certifying_seal_of_another_organisation():
+    other = seal(220, 720, text="重庆巴山电子科技有限公司")
+    found = check_copy_page(1, (ATT, SIG, other), FORM, RULES)
+    assert codes(found) == [("SEAL_ORG_UNMATCHED", "warning")]
+    assert found[0].found == "重庆巴山电子科技有限公司" and found[0].bbox == other.box
+    # read without confidence, it is not compared
+    assert check_copy_page(1, (ATT, SIG, seal(220, 720, text="重庆巴山电子科技有限公司", text_conf=0.6)),
+                           FORM, RULES) == []
+
+
+def test_the_recommenders_seal_matches_its_abbreviation():
+    assert check_copy_page(1, (ATT, SIG, seal(220, 720, text="重庆市渝中区人力资源和社会保障局")), FORM, RULES) == []
+    # a different district's bureau does not
+    found = check_copy_page(1, (ATT, SIG, seal(220, 720, text="重庆市江北区人力资源和社会保障局")), FORM, RULES)
+    assert codes(found) == [("SEAL_ORG_UNMATCHED", "warning")]
+
+
+def test_only_copy_pages_with_examined_images_are_checked():
+    evidence = Evidence(
+        page_kinds=(PageKind.NARRATIVE, PageKind.CERTIFICATE, PageKind.ID_CARD, PageKind.HONOR),
+        page_marks=((), (ATT, SIG, seal(220, 720)), (), None),
+    )
+    found = check_copies(evidence, FORM, RULES, RULES.category(FORM.category))
+    assert {f.page for f in found} == {3}  # the narrative is no copy; page 4 was not examined
+
+
+def test_page_details_for_the_report():
+    marks = (ATT, SIG, seal(220, 720), seal(400, 300, conf=0.2))
+    s, a = seal_detail(marks), attestation_detail(marks)
+    assert s["found"] and len(s["seals"]) == 1 and len(s["doubtful"]) == 1 and s["seals"][0]["text"] == UNIT
+    assert a["found"] and a["text"] == "此件与原件相符" and a["signature"]["found"]
+    assert seal_detail(None) is None and attestation_detail(None) is None
+    assert seal_detail(())["found"] is False and seal_detail(())["confidence"] == 1.0
+
+
+def test_org_names_match_through_abbreviations_and_slips():
+    assert org_similarity("重庆市教育委员会", "市教委") == 1.0
+    assert org_similarity("重庆市人刀资源和社会保障局", "重庆市人力资源和社会保障局") >= 0.8
+    assert org_similarity("重庆市人力资源和社会保障局", "渝中区人力社保局") < 0.5
+
+
+# --- end to end: a PDF through the pipeline's page reader ----------------------------------------
+
+
+def test_marks_come_with_the_pages_and_the_report(tmp_path, engine):
+    from fixtures.pages import CopyOptions, make_copy_page
+    from fixtures.pdfs import build_pdf
+    from pipeline.pages import read_pages
+
+    rng = random.Random(11)
+
+    good = make_copy_page("certificate", CERT, DPI, rng, CopyOptions(
+        certifier=UNIT, colour_mode="colour", attestation="stamp_red", seal_look="normal", decor="none"))
+    bare = make_copy_page("certificate", CERT, DPI, rng, CopyOptions(
+        certifier=UNIT, colour_mode="colour", attestation="none", unit_seal=False, issuer_seal=False,
+        decor="red_heading"))
+    pages = read_pages(build_pdf([good, bare]), engine, dpi=DPI)
+    assert all(p.marks is not None for p in pages)
+    s1, a1 = seal_detail(pages[0].marks), attestation_detail(pages[0].marks)
+    assert s1["found"] and a1["found"] and a1["signature"]["found"]
+    s2, a2 = seal_detail(pages[1].marks), attestation_detail(pages[1].marks)
+    assert not s2["found"] and not a2["found"]
+    evidence = Evidence(page_kinds=(PageKind.CERTIFICATE, PageKind.CERTIFICATE),
+                        page_marks=(pages[0].marks, pages[1].marks))
+    found = check_copies(evidence, FORM, RULES, RULES.category(FORM.category))
+    assert {(f.code, f.page) for f in found} == {("ATTESTATION_MISSING", 2), ("SEAL_MISSING", 2)}
+    assert all(f.severity is Severity.ERROR for f in found)

@@ -39,6 +39,9 @@ OFF_PAGE = 0.5
 # A candidate circle with ink near less of its outline than this is not refitted (an oval
 # seal's best circle can cover as little as a third of it).
 RING_PREFILTER = 0.3
+# A candidate with ink near at least this much of its outline is also tried as a circle,
+# where the ellipse fitted to it ran off.
+CIRCLE_REFIT_AT = 0.8
 # Hough candidates examined per ink map, best accumulator first.
 MAX_CANDIDATES = 14
 # Colour families by OpenCV hue (degrees / 2) and the least chroma (max - min of RGB)
@@ -218,8 +221,8 @@ def _polar(mask: np.ndarray, e: _Ellipse, reach: float = 1.35) -> tuple[np.ndarr
     cu, su, _ = _unit_grid(reach)
     ca, sa = math.cos(math.radians(e.angle)), math.sin(math.radians(e.angle))
     # a point u (cos t, sin t) of the unit circle -> the ellipse's frame -> the image
-    xs = e.cx + (e.a * ca) * cu - (e.b * sa) * su
-    ys = e.cy + (e.a * sa) * cu + (e.b * ca) * su
+    xs = (e.cx + (e.a * ca) * cu - (e.b * sa) * su).astype(np.float32, copy=False)
+    ys = (e.cy + (e.a * sa) * cu + (e.b * ca) * su).astype(np.float32, copy=False)
     inside = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
     samples = cv2.remap(mask, xs, ys, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return samples > 127, inside
@@ -410,7 +413,8 @@ def _judge(mask: np.ndarray, cand: _Ellipse, colour: str, maps: InkMaps, r_min: 
     if _ring_coverage(mask, cand) < RING_PREFILTER:
         return None
     best: tuple[float, _Ellipse, _Features] | None = None
-    for refit in (_refit, _refit_circle):
+    refits = (_refit, _refit_circle) if _ring_coverage(mask, cand) >= CIRCLE_REFIT_AT else (_refit,)
+    for refit in refits:
         e = refit(mask, cand)
         if e is None or not _plausible(e, r_min, r_max):
             continue
@@ -431,27 +435,35 @@ def _plausible(e: _Ellipse, r_min: float, r_max: float) -> bool:
 
 
 def _refit_circle(mask: np.ndarray, e: _Ellipse) -> _Ellipse | None:
-    """The circle near e (centre within 3 % of its radius) whose ring's outer edge has ink
-    just inside and paper just outside at the most angles."""
+    """The circle near e (centre moved by up to 3 % of its radius, in two rounds) whose
+    ring's outer edge has ink just inside and paper just outside at the most angles."""
     r = (e.a + e.b) / 2
-    step = max(1.0, 0.015 * r)
-    best: tuple[float, _Ellipse] | None = None
-    for dx in (-2, -1, 0, 1, 2):
-        for dy in (-2, -1, 0, 1, 2):
-            c = _Ellipse(e.cx + dx * step, e.cy + dy * step, r, r, 0.0)
-            ink, inside = _polar(mask, c, 1.3)
-            rows = inside[:, 100]
-            if not rows.any():
-                continue
-            ink = ink[rows]
-            # share of angles whose ink ends at radius j (ink at j - 2..j, none at j + 1..j + 3)
-            edge = np.zeros(ink.shape[1], dtype=np.float32)
-            for j in range(80, 124):
-                edge[j] = (ink[:, j - 2 : j + 1].any(axis=1) & ~ink[:, j + 1 : j + 4].any(axis=1)).mean()
-            j = int(np.argmax(edge))
-            if best is None or edge[j] > best[0]:
-                best = (float(edge[j]), _Ellipse(c.cx, c.cy, r * (j + 1) / 100, r * (j + 1) / 100, 0.0))
-    return best[1] if best is not None else None
+    best = (-1.0, e)
+    for step in (0.02 * r, 0.01 * r):
+        cx, cy = best[1].cx, best[1].cy
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                c = _Ellipse(cx + dx * step, cy + dy * step, r, r, 0.0)
+                score, u = _outer_edge(mask, c)
+                if score > best[0]:
+                    best = (score, _Ellipse(c.cx, c.cy, r * u, r * u, 0.0))
+    return best[1] if best[0] > 0 else None
+
+
+def _outer_edge(mask: np.ndarray, c: _Ellipse) -> tuple[float, float]:
+    """(share of the visible angles, radius in units of c's) of the radius between 0.8 and
+    1.24 at which the most angles have ink within 3 samples inside and none 3 outside."""
+    ink, inside = _polar(mask, c, 1.3)
+    rows = inside[:, 100]
+    if not rows.any():
+        return 0.0, 1.0
+    cum = np.concatenate([np.zeros((int(rows.sum()), 1), np.int32), np.cumsum(ink[rows], axis=1, dtype=np.int32)], axis=1)
+    j = np.arange(80, 124)
+    inner = (cum[:, j + 1] - cum[:, j - 2]) > 0  # ink at j - 2 .. j
+    outer = (cum[:, j + 4] - cum[:, j + 1]) > 0  # ink at j + 1 .. j + 3
+    share = (inner & ~outer).mean(axis=0)
+    k = int(np.argmax(share))
+    return float(share[k]), float(j[k] + 1) / 100.0
 
 
 def _hit(score: float, e: _Ellipse, f: _Features, colour: str, maps: InkMaps) -> SealHit:

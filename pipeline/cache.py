@@ -58,16 +58,20 @@ def _unpack(blob: bytes) -> Any:
 class Cache:
     """The SQLite file; safe to pickle into another process (it connects there on first use)."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, reader_fp: str | None = None):
         self.path = Path(path)
+        # Fixed where the cache is made and shipped with it to the workers: every page of a
+        # batch is keyed alike even if the code on disk changes while it runs.
+        self.reader_fp = reader_fp or reader_fingerprint()
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
 
     def __getstate__(self) -> dict:
-        return {"path": self.path}
+        return {"path": self.path, "reader_fp": self.reader_fp}
 
     def __setstate__(self, state: dict) -> None:
         self.path = state["path"]
+        self.reader_fp = state["reader_fp"]
         self._conn, self._pid = None, 0
 
     def _db(self) -> sqlite3.Connection:
@@ -154,7 +158,7 @@ def read_pages_cached(cache: Cache, data: bytes, doc_sha256: str, numbers: Seque
     from it. The pages come back in the order asked, numbered as asked."""
     start = time.perf_counter()
     hashes = page_content_hashes(data, numbers, doc_sha256)
-    keys = {n: page_key(h, engine, dpi) for n, h in zip(numbers, hashes)}
+    keys = {n: page_key(h, engine, dpi, cache.reader_fp) for n, h in zip(numbers, hashes)}
     try:
         found = cache.get_pages(list(keys.values()))
     except sqlite3.Error as exc:
@@ -183,9 +187,9 @@ def _renumbered(content: PageContent, number: int) -> PageContent:
     return replace(content, page=number, lines=lines)
 
 
-def page_key(content_hash: str, engine: Any, dpi: int) -> str:
+def page_key(content_hash: str, engine: Any, dpi: int, reader_fp: str | None = None) -> str:
     parts = (content_hash, getattr(engine, "name", "none"), getattr(engine, "version", "none"), str(dpi),
-             reader_fingerprint())
+             reader_fp or reader_fingerprint())
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 

@@ -322,6 +322,9 @@ def run_batch(root: Path, out: Path, options: Options = Options(),
         if progress:
             progress(len(results), total, task.sid)
 
+    # The largest files first (scans are large): the batch does not end with one worker on a
+    # long document while the others wait.
+    tasks.sort(key=lambda t: -len(t.pdf or b""))
     stats = _run_tasks(tasks, finished, options, checker.rules, cache, images_out, batch)
     stats["pages"] = pages
     reports = apply_batch_checks([results[item.id] for item in inputs], checker.rules)

@@ -17,6 +17,10 @@ prints:
   found, by seal colour;
 - the copy checks per page: SEAL_MISSING / ATTESTATION_MISSING precision and recall at
   warning-or-error, and clean pages reported missing at error severity (must be 0);
+- with --damage, the same on pages damaged as the hard corpus damages them (fixtures.damage:
+  phone photos, skew, grey, low resolution, JPEG 30-55, blur); seals then counted per page;
+- clean pages the detectors were sure lacked a seal or the attestation (certainty of absence
+  at the rules' error_at: what would be errors were absence allowed to be one);
 - per-page cost: seal detection alone, all mark detection (seal strips and stamps OCR-ed),
   and the page's own OCR, in CPU seconds of the worker;
 - with --gain-pages N: the OCR gain from seal-colour removal on fields under a seal (colour
@@ -61,10 +65,10 @@ def _init_worker() -> None:
 
 def run_case(args: tuple) -> dict:
     """Read one generated page the pipeline's way and score what was found on it."""
-    case, dpi, read_dpi, gain = args
+    case, dpi, read_dpi, gain, damage = args
     from checks.copies import check_copy_page
     from checks.rules import load_rules
-    from extractors.copy_marks import attestation_detail
+    from extractors.copy_marks import absent_certainty, attestation_detail
     from extractors.evidence import extract_evidence
     from extractors.marks import find_marks
     from extractors.seals import find_seals
@@ -74,6 +78,9 @@ def run_case(args: tuple) -> dict:
 
     page = make_case_page(case, dpi)
     info = page.info
+    kinds: list[str] = []
+    if damage:
+        page, kinds = _damaged(page, case.seed)
     image = np.asarray(render_page(build_pdf([page]), 1, read_dpi))
     h_px, w_px = image.shape[:2]
     w_pt, h_pt = w_px * 72 / read_dpi, h_px * 72 / read_dpi
@@ -101,11 +108,13 @@ def run_case(args: tuple) -> dict:
         "t_ocr": t_ocr,
         "t_seals": t_seals,
         "t_marks": t_marks,
-        "seals": _score_seals(info, marks),
+        "damage": kinds,
+        "seals": _count_seals(info, marks) if damage else _score_seals(info, marks),
         "attestation": _score_box(info.get("attestation") != "none", info.get("attestation_box"),
-                                  attestation_detail(marks)),
+                                  attestation_detail(marks), where=not damage),
         "signature": _score_box(bool(info.get("signature")), info.get("signature_box"),
-                                attestation_detail(marks)["signature"]),
+                                attestation_detail(marks)["signature"], where=not damage),
+        "sure_absent": [k for k in ("seal", "attestation") if absent_certainty(marks, k) >= rules.error_at],
         "findings": [(f.code, f.severity.value) for f in findings],
         "expected": _expected(info),
         "allowed": _allowed(info),
@@ -114,6 +123,39 @@ def run_case(args: tuple) -> dict:
     if gain and info["colour_mode"] == "colour" and info["rotation"] == 0:
         out["gain"] = _gain(image, info, content, read_dpi)
     return out
+
+
+def _damaged(page, seed: int):
+    """The page damaged as the hard corpus damages scans (fixtures.damage): phone photo, skew,
+    grey, low resolution, JPEG, blur. Seal positions no longer follow the truth."""
+    import dataclasses
+    import io
+    import random
+
+    import cv2
+    from PIL import Image
+
+    from fixtures.damage import _pick, damage_image
+    from fixtures.render import encode_jpeg
+
+    rng = random.Random(seed ^ 0x5EED)
+    kinds, quality, scale = _pick(rng)
+    rgb = np.asarray(Image.open(io.BytesIO(page.jpeg)).convert("RGB"))
+    out = damage_image(rgb, rng, kinds)
+    if scale != 100:
+        out = cv2.resize(out, None, fx=scale / 100, fy=scale / 100, interpolation=cv2.INTER_AREA)
+    h, w = out.shape[:2]
+    return dataclasses.replace(page, jpeg=encode_jpeg(out, quality), size_px=(w, h)), kinds
+
+
+def _count_seals(info: dict, marks) -> dict:
+    """On a damaged page (the truth's geometry no longer holds): seals found against seals
+    stamped at least half on the page, by count."""
+    found = [m for m in marks if m.kind == "seal" and m.confidence >= 0.5]
+    truth = [s for s in info["seals"] if s["visible"] >= 0.5]
+    n = min(len(found), len(truth))
+    return {"tp": [s["colour"] for s in truth[:n]], "fn": truth[n:], "fp": [m.colour for m in found[n:]],
+            "texts": []}
 
 
 def _form(case):
@@ -168,9 +210,12 @@ def _char_accuracy(read: str, truth: str) -> float:
     return max(0.0, 1.0 - edit_distance(read, truth) / len(truth))
 
 
-def _score_box(truth: bool, truth_box, detail: dict) -> dict:
-    """Per page: found or not, and whether what was found lies where the truth says."""
+def _score_box(truth: bool, truth_box, detail: dict, where: bool = True) -> dict:
+    """Per page: found or not, and whether what was found lies where the truth says (taken
+    as so when where is False: a damaged page's geometry is not the truth's)."""
     found = bool(detail["found"])
+    if not where:
+        return {"truth": truth, "found": found, "where": found and truth, "confidence": detail["confidence"]}
     where = False
     if found and truth and truth_box and detail.get("bbox"):
         a, b = detail["bbox"], truth_box
@@ -283,8 +328,8 @@ def summarise(results: list[dict]) -> dict:
     s["attestation_recall_by_style"] = {k: v[1] / v[0] for k, v in sorted(by_style.items())}
     # seal text
     texts = [t for r in results for t in r["seals"]["texts"]]
-    st = {}
-    for colour in sorted({t["colour"] for t in texts}) + ["all"]:
+    st: dict = {}
+    for colour in sorted({t["colour"] for t in texts}) + (["all"] if texts else []):
         ts = [t for t in texts if colour == "all" or t["colour"] == colour]
         st[colour] = {"seals": len(ts), "char_accuracy": statistics.mean(t["accuracy"] for t in ts),
                       "exact": sum(t["accuracy"] == 1.0 for t in ts) / len(ts)}
@@ -313,6 +358,8 @@ def summarise(results: list[dict]) -> dict:
     chk["clean_pages_missing_at_error"] = sum(
         1 for r in clean if any(sev == "error" and c in ("SEAL_MISSING", "ATTESTATION_MISSING") for c, sev in r["findings"]))
     chk["clean_pages_with_a_warning"] = sum(1 for r in clean if r["findings"])
+    # what the detectors were sure was absent (an error, were absence allowed to be one)
+    chk["clean_pages_sure_absent"] = sum(1 for r in clean if r["sure_absent"])
     chk["copy_pages_classified_as_copies"] = sum(
         1 for r in results if r["classified"] in ("certificate", "honor", "id_card", "copy")) / len(results)
     s["checks"] = chk
@@ -355,7 +402,8 @@ def print_summary(s: dict) -> None:
         d = c[code]
         print(f"  {code:40s} {d['precision']:9.3f} {d['recall']:7.3f} {d['tp']:4d} {d['fp']:3d} {d['fn']:3d}")
     print(f"  clean pages: {c['clean_pages']}, reported missing at error severity: "
-          f"{c['clean_pages_missing_at_error']}, with any warning: {c['clean_pages_with_a_warning']}")
+          f"{c['clean_pages_missing_at_error']}, with any warning: {c['clean_pages_with_a_warning']}; "
+          f"the detectors sure a seal or attestation was absent: {c['clean_pages_sure_absent']}")
     print(f"  copy pages classified as copies: {c['copy_pages_classified_as_copies']:.3f}")
     print("\nCPU seconds per page (worker)   median    p95")
     for k, label in (("seals", "seal detection"), ("marks", "all marks (incl. their OCR)"), ("ocr", "page OCR")):
@@ -376,6 +424,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--read-dpi", type=int, default=300, help="dpi the pipeline renders them at")
     ap.add_argument("--workers", type=int, default=max(1, min(2, os.cpu_count() or 1)))
     ap.add_argument("--gain-pages", type=int, default=40, help="pages to measure the OCR gain on (0: none)")
+    ap.add_argument("--damage", action="store_true",
+                    help="damage every page as the hard corpus does (phone photo, skew, grey, low resolution, "
+                         "JPEG, blur); seals are then counted per page, not matched by place")
     ap.add_argument("--json", type=Path, help="write the per-page results and the summary here")
     args = ap.parse_args(argv)
 
@@ -383,11 +434,13 @@ def main(argv: list[str] | None = None) -> int:
 
     cases = plan_copy_cases(args.pages, args.seed)
     gain_ids = {c.index for c in cases[: args.gain_pages]}
-    jobs = [(c, args.dpi, args.read_dpi, c.index in gain_ids) for c in cases]
+    jobs = [(c, args.dpi, args.read_dpi, c.index in gain_ids and not args.damage, args.damage) for c in cases]
     start = time.perf_counter()
     with ProcessPoolExecutor(args.workers, initializer=_init_worker) as pool:
         results = list(pool.map(run_case, jobs, chunksize=2))
     wall = time.perf_counter() - start
+    if args.json:  # the pages first: a summary that fails loses nothing
+        args.json.write_text(json.dumps({"pages": results}, ensure_ascii=False, indent=1))
     summary = summarise(results)
     summary["wall_seconds"] = wall
     print_summary(summary)

@@ -68,6 +68,10 @@ TALL_LINE = 1.6
 GLYPH_OF_LINE = 0.6
 # ...and a signature's strokes run at least this many characters' height (a glyph about one).
 STROKE_LONG = 1.4
+# The paper around a pen stroke: the brightest within this many mm.
+PAPER_WINDOW_MM = 5.0
+# Ink running straight across or down this far (mm) is a line, not a signature.
+STRAIGHT_MM = 5.0
 # The region beside a label searched for a signature, in mm: how far right, how far above
 # and below the label.
 SIGNATURE_REACH_MM = (48.0, 8.0, 12.0)
@@ -350,7 +354,7 @@ def _handwriting_in(page: _Page, region: Rect, texts: list[_Text], label_line: _
     crop, box = page.crop(disp)
     if crop.size == 0:
         return None
-    dark = _pen_ink(crop, page.paper)
+    dark = _pen_ink(crop, page.paper, page.px_per_mm)
     # printed lines in the region are not handwriting; the label's own line is kept (it may
     # hold the signature read as junk), and so is any line box much taller than a line of
     # text (the OCR took a squiggle in with a line)
@@ -377,7 +381,13 @@ def _handwriting_in(page: _Page, region: Rect, texts: list[_Text], label_line: _
 
 def _long_strokes(dark: np.ndarray, char_h: float, px_per_mm: float) -> np.ndarray:
     """The ink of connected strokes wider or taller than a character and not flat (a squiggle,
-    not a glyph, a dot or a rule to sign on)."""
+    not a glyph, a dot or a rule to sign on), straight lines taken out first (a stamp's frame,
+    grey in a grey scan; a rule or a table)."""
+    ink = dark.astype(np.uint8)
+    n_line = max(3, round(STRAIGHT_MM * px_per_mm))
+    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, n_line), np.uint8)) | cv2.morphologyEx(
+        ink, cv2.MORPH_OPEN, np.ones((n_line, 1), np.uint8))
+    dark = dark & (cv2.dilate(lines, np.ones((5, 5), np.uint8)) == 0)
     joined = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     keep = np.zeros(n, dtype=bool)
@@ -389,13 +399,16 @@ def _long_strokes(dark: np.ndarray, char_h: float, px_per_mm: float) -> np.ndarr
     return keep[labels] & dark
 
 
-def _pen_ink(crop: np.ndarray, paper: float) -> np.ndarray:
-    """Pixels dark enough to be pen or pencil: darker than the paper in every channel, and
-    not the bright colour of stamp ink (a blue stamp's brightest channel is about 180, a blue
-    ballpoint's about 110)."""
-    hi = crop.max(axis=2)
+def _pen_ink(crop: np.ndarray, paper: float, px_per_mm: float) -> np.ndarray:
+    """Pixels dark enough to be pen or pencil: darker in every channel than the paper around
+    them (the brightest within a few mm, no brighter than the page's paper: the light falls
+    off across a phone's photo), and not the bright colour of stamp ink (a blue stamp's
+    brightest channel is about 180, a blue ballpoint's about 110)."""
+    hi = np.ascontiguousarray(crop.max(axis=2))
+    win = max(3, round(PAPER_WINDOW_MM * px_per_mm) | 1)
+    local = np.minimum(cv2.dilate(hi, cv2.getStructuringElement(cv2.MORPH_RECT, (win, win))), paper)
     chroma = hi - crop.min(axis=2)
-    return (hi < paper - SIGNATURE_DARKER) & ~((chroma >= 40) & (hi >= STAMP_BRIGHT))
+    return (hi < local.astype(np.int16) - SIGNATURE_DARKER) & ~((chroma >= 40) & (hi >= STAMP_BRIGHT))
 
 
 def _printed(t: _Text) -> bool:

@@ -52,6 +52,9 @@ HUES: dict[str, tuple[tuple[int, int], ...]] = {
     "blue": ((95, 130),),
 }
 MIN_CHROMA = 30
+# The paper's brightness is taken as the brightest within this many mm (more than any stroke
+# is wide, less than the light changes over).
+PAPER_WINDOW_MM = 5.0
 # Fainter ink still counts when judging a candidate: this much chroma on a bright pixel (paper
 # tints stay under about 15).
 FAINT_CHROMA = 20
@@ -137,10 +140,12 @@ def ink_maps(rgb: np.ndarray, dpi: float) -> InkMaps:
             masks[name] = m.astype(np.uint8) * 255
             faint[name] = ((in_hue & pale) | m).astype(np.uint8) * 255
     lum = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    paper = float(np.percentile(lum[:: 4, :: 4], 90))
     # Dark enough to be ink and not coloured: black text, and seals in a grey scan (a red
     # seal photocopied in grey is a mid grey, a faint one a light grey: the margin is small).
-    grey = (lum < paper - max(18.0, 0.09 * paper)) & ~coloured
+    # Darker than the paper around it, that is: the light falls off across a phone's photo.
+    win = max(3, int(PAPER_WINDOW_MM * dpi / k / 25.4) | 1)
+    paper = cv2.dilate(lum, cv2.getStructuringElement(cv2.MORPH_RECT, (win, win))).astype(np.int16)
+    grey = (lum.astype(np.int16) < paper - np.maximum(18, paper // 11)) & ~coloured
     masks["grey"] = grey.astype(np.uint8) * 255
     return InkMaps(1.0 / k, masks, (h, w), faint)
 
@@ -307,6 +312,7 @@ class _Features:
     visible: float  # share of the outline on the page
     ring_run: float  # share of the angles in long runs of ring ink (a drawn ring is continuous)
     edge_run: float  # the same for the clean outer edge
+    rim: float  # share of the angles with ink just inside the ring (a logo's thick ring)
 
 
 def _features(mask: np.ndarray, e: _Ellipse) -> _Features:
@@ -329,6 +335,7 @@ def _features(mask: np.ndarray, e: _Ellipse) -> _Features:
         visible=visible,
         ring_run=_in_long_runs(ring, vis),
         edge_run=_in_long_runs(ink[:, 95:101].any(axis=1) & clear_out, vis),
+        rim=float(ink[:, 85:89].any(axis=1).mean()),
     )
 
 
@@ -360,7 +367,7 @@ def seal_score(f: _Features) -> float:
     had ring >= 0.85 where table cells, photos and text blocks had <= 0.8)."""
     if f.visible < MIN_VISIBLE or f.ring < 0.7:
         return 0.0
-    if f.band_fill > 0.5 or f.hollow < 0.1:
+    if f.band_fill > 0.5 or f.hollow < 0.1 or f.rim > 0.8:
         return 0.0  # a filled disc or a thick ring: a logo, a photo
     if f.band < 0.2 and f.core < 0.15:
         return 0.0  # an empty ring: a drawn circle, an emblem's outline
@@ -494,7 +501,7 @@ def _hit(score: float, e: _Ellipse, f: _Features, colour: str, maps: InkMaps) ->
         text_band=round(f.band, 3),
         star=round(f.core, 3),
         features=tuple(round(v, 3) for v in (f.ring, f.edge, f.outside, f.hollow, f.band, f.band_fill, f.core,
-                                             f.visible, f.ring_run, f.edge_run)),
+                                             f.visible, f.ring_run, f.edge_run, f.rim)),
     )
 
 

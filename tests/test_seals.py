@@ -136,9 +136,10 @@ def test_faint_bounced_and_half_off_the_page(look):
     assert any(matches(h, unit) for h in seals_found(rgb))
 
 
+@pytest.mark.parametrize("mode", ["colour", "grey"])
 @pytest.mark.parametrize("decor", ["red_heading", "red_logo", "red_rules"])
-def test_red_headings_logos_and_rules_are_not_seals(decor):
-    rgb, info = page(seed=7, decor=decor, issuer_seal=False, unit_seal=False, colour_mode="colour")
+def test_red_headings_logos_and_rules_are_not_seals(decor, mode):
+    rgb, info = page(seed=7, decor=decor, issuer_seal=False, unit_seal=False, colour_mode=mode)
     assert info["seals"] == []
     assert seals_found(rgb) == []
 

@@ -36,7 +36,6 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 TOKEN = f"bench-{uuid.uuid4().hex}"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SAMPLE = ROOT / "fixtures" / "sample"
@@ -47,12 +46,8 @@ SAMPLE = ROOT / "fixtures" / "sample"
 
 def text_submission() -> tuple[bytes, dict]:
     """Two typed pages (narrative, certificate) in an embedded CJK font; its form."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-    from reportlab.pdfgen import canvas
-
     from extractors.id_number import check_character
+    from fixtures.pdfs import typed_pdf
 
     first17 = "50010319850312123"
     form = {"id": "bench", "category": "全市技术能手", "name": "张三丰", "gender": "男",
@@ -64,18 +59,7 @@ def text_submission() -> tuple[bytes, dict]:
              ["职业技能等级证书", f"姓名：{form['name']}", "性别：男", f"身份证号：{form['id_number']}",
               "职业（工种）：焊工", "职业技能等级：二级/技师", f"证书编号：{form['certificate_number']}",
               "发证日期：2021年6月1日", "此件与原件相符"]]
-    pdfmetrics.registerFont(TTFont("WQY", FONT, subfontIndex=0))
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
-    for lines in pages:
-        c.setFont("WQY", 18)
-        c.drawCentredString(A4[0] / 2, A4[1] - 80, lines[0])
-        c.setFont("WQY", 14)
-        for i, line in enumerate(lines[1:]):
-            c.drawString(72, A4[1] - 130 - 30 * i, line)
-        c.showPage()
-    c.save()
-    return buf.getvalue(), form
+    return typed_pdf(pages), form
 
 
 def scanned_submission(pages: int = 10, dpi: int = 200) -> tuple[bytes, dict]:

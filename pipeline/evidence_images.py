@@ -19,8 +19,10 @@ page), crops cut from it with PIL; far below the OCR time of a page.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,8 @@ CROP_VERTICAL = 0.45  # of the box's height
 CROP_MIN_VERTICAL = 4.0
 CROP_MIN_WIDTH = 300.0
 MANIFEST = "images.json"
+# Changed whenever the drawing of pages or crops changes: the images kept are drawn anew.
+IMAGES_VERSION = "1"
 
 HIGHLIGHT = {  # outline RGB, fill RGBA
     Severity.ERROR: ((211, 47, 47), (255, 235, 59, 70)),
@@ -151,10 +155,17 @@ def _write(out: Path, report: Report, pdf: bytes, mask_id: bool) -> dict:
         by_page.setdefault(c.page, []).append(c)
     masks = id_number_boxes(report) if mask_id else {}
     pages: dict[str, dict] = {}
+    before = (read_manifest(out, report.submission) or {}).get("pages", {})
+    pdf_hash = hashlib.sha256(pdf).hexdigest()
     doc = pdfium.PdfDocument(pdf)
     try:
         numbers = [d.page for d in report.page_details if 1 <= d.page <= len(doc)]
         for n in numbers:
+            key = _page_key(pdf_hash, n, by_page.get(n, []), masks.get(n, []))
+            kept = before.get(str(n))
+            if kept and kept.get("key") == key and _files_exist(folder, kept, by_page.get(n, [])):
+                pages[str(n)] = kept  # a re-check after a rules change: the same images again
+                continue
             page = doc[n - 1]
             w, h = page.get_size()
             want = CROP_DPI if n in by_page else PAGE_DPI
@@ -167,15 +178,15 @@ def _write(out: Path, report: Report, pdf: bytes, mask_id: bool) -> dict:
             for m in masks.get(n, []):
                 ImageDraw.Draw(image).rectangle(_px(m, k), fill=MASK_FILL)
             for c in by_page.get(n, []):
-                _crop_image(image, k, w, h, c.box, c.severity).save(folder / c.name, optimize=False)
+                _save(_crop_image(image, k, w, h, c.box, c.severity), folder / c.name, optimize=False)
             page_dpi = min(dpi, render_dpi(w, h, PAGE_DPI))
             if page_dpi < dpi:
                 size = (max(1, round(image.width * page_dpi / dpi)), max(1, round(image.height * page_dpi / dpi)))
                 image = image.resize(size, Image.Resampling.BILINEAR)
             name = f"page-{n}.jpg"
-            image.save(folder / name, quality=JPEG_QUALITY)
+            _save(image, folder / name, quality=JPEG_QUALITY)
             pages[str(n)] = {"file": name, "width": round(w, 1), "height": round(h, 1),
-                             "pixels": [image.width, image.height]}
+                             "pixels": [image.width, image.height], "key": key}
     finally:
         doc.close()
     return {
@@ -188,6 +199,27 @@ def _write(out: Path, report: Report, pdf: bytes, mask_id: bool) -> dict:
                      for i, c in findings if str(c.page) in pages},
         "fields": {key: {"file": c.name, "page": c.page} for key, c in fields if str(c.page) in pages},
     }
+
+
+def _page_key(pdf_hash: str, n: int, crops: list[_Crop], masks: list[Box]) -> str:
+    """What a page's images are made of: the PDF, the page, the crops cut from it and the
+    masks painted on it, and how they are drawn. The same key, the same files: a re-check
+    after a rules change renders only the pages whose findings moved."""
+    parts = [IMAGES_VERSION, pdf_hash, str(n), f"{PAGE_DPI}:{CROP_DPI}:{JPEG_QUALITY}"]
+    parts += [f"{c.name}:{c.box.as_list()}:{c.severity.value}" for c in crops]
+    parts += [f"mask:{m.as_list()}" for m in masks]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+def _save(image: Image.Image, path: Path, **options) -> None:
+    """Written then renamed: a run killed mid-write leaves no half image for the next to keep."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    image.save(tmp, format=path.suffix.lstrip(".").upper().replace("JPG", "JPEG"), **options)
+    os.replace(tmp, path)
+
+
+def _files_exist(folder: Path, page: dict, crops: list[_Crop]) -> bool:
+    return all((folder / name).is_file() for name in [page.get("file", ""), *(c.name for c in crops)])
 
 
 def _px(box: Box, k: float) -> tuple[int, int, int, int]:

@@ -249,3 +249,33 @@ def test_page_cache_key_is_the_page_not_its_position():
     writer.write(merged)
     hm = page_content_hashes(merged.getvalue(), [1, 2], "m")
     assert hm == [hb[0], ha[0]]  # the same pages in another file, in another order: the same keys
+
+
+def test_rules_change_keeps_the_page_images_of_unchanged_findings(tmp_path, monkeypatch):
+    inputs = tmp_path / "in"
+    write_pair(inputs, "G02", text_pdf(person(3), pages=2), {**person(3), "submitted_at": "2023-12-18T09:00:00+08:00"})
+    out = tmp_path / "out"
+    run_batch(inputs, out, Options(), batch=BatchOptions(workers=0))
+    folder = out / "G02"
+    manifest = json.loads((folder / "images.json").read_text("utf-8"))
+    files = sorted(p.name for p in folder.iterdir() if p.suffix in (".jpg", ".png"))
+    assert {"page-1.jpg", "page-2.jpg"} <= set(files)
+    written = {name: (folder / name).stat().st_mtime_ns for name in files}
+    rules = (ROOT / "checks" / "notices" / "notice-2023-chongqing.toml").read_text("utf-8")
+    changed = tmp_path / "later-deadline.toml"
+    changed.write_text(rules.replace("deadline = 2023-12-15T18:00:00+08:00", "deadline = 2023-12-20T18:00:00+08:00"),
+                       "utf-8")
+    renders = []
+    import pypdfium2
+
+    real_render = pypdfium2.PdfPage.render
+    monkeypatch.setattr(pypdfium2.PdfPage, "render", lambda self, *a, **k: renders.append(1) or real_render(self, *a, **k))
+    second = run_batch(inputs, out, Options(rules_path=str(changed)), batch=BatchOptions(workers=0))
+    assert second.checked == 1
+    assert renders == []  # the late-submission finding had no box: no page changed its images
+    assert {name: (folder / name).stat().st_mtime_ns for name in files} == written
+    assert json.loads((folder / "images.json").read_text("utf-8"))["pages"] == manifest["pages"]
+    # a page whose image is gone is drawn again, the others kept
+    (folder / "page-2.jpg").unlink()
+    run_batch(inputs, out, Options(rules_path=str(changed)), batch=BatchOptions(workers=0, resume=False))
+    assert len(renders) == 1 and (folder / "page-2.jpg").is_file()

@@ -11,7 +11,6 @@ three 重庆技能大师 from one recommender (quota 2). Screenshots go to tmp_p
 from __future__ import annotations
 
 import collections
-import io
 import json
 import os
 import re
@@ -30,7 +29,6 @@ from pipeline.pages import render_page
 from pipeline.runner import Options, run_batch
 from pipeline.xlsx_report import display_width
 
-FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 LEAD_SCREENSHOTS = Path("/tmp/precheck-screenshots")
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -54,27 +52,9 @@ def cert_no(level: int, serial: int) -> str:
 
 def text_pdf(pages: list[list[str]]) -> bytes:
     """A4 pages in an embedded CJK font: a frame, a centred title, then labelled lines."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-    from reportlab.pdfgen import canvas
+    from fixtures.pdfs import typed_pdf
 
-    if "WQY" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("WQY", FONT, subfontIndex=0))
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
-    for lines in pages:
-        c.setStrokeColorRGB(0.55, 0.1, 0.1)
-        c.setLineWidth(3)
-        c.rect(40, 40, A4[0] - 80, A4[1] - 80)
-        c.setFont("WQY", 22)
-        c.drawCentredString(A4[0] / 2, A4[1] - 100, lines[0])
-        c.setFont("WQY", 14)
-        for i, text in enumerate(lines[1:]):
-            c.drawString(90, A4[1] - 160 - 32 * i, text)
-        c.showPage()
-    c.save()
-    return buf.getvalue()
+    return typed_pdf(pages, title_size=22, title_top=100, body_top=160, line_gap=32, left=90, frame=True)
 
 
 def narrative(f: dict) -> list[str]:

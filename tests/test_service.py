@@ -40,24 +40,9 @@ LOCAL = "127.0.0.1"
 
 def text_pdf(pages: list[list[str]]) -> bytes:
     """Typed pages in an embedded CJK font: the first line a centred title."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-    from reportlab.pdfgen import canvas
+    from fixtures.pdfs import typed_pdf
 
-    if "WQY" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("WQY", FONT, subfontIndex=0))
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
-    for lines in pages:
-        c.setFont("WQY", 18)
-        c.drawCentredString(A4[0] / 2, A4[1] - 80, lines[0])
-        c.setFont("WQY", 14)
-        for i, text in enumerate(lines[1:]):
-            c.drawString(72, A4[1] - 130 - 30 * i, text)
-        c.showPage()
-    c.save()
-    return buf.getvalue()
+    return typed_pdf(pages)
 
 
 def certificate_lines(form: dict) -> list[str]:

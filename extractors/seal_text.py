@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from pipeline.ocr import OcrEngine
+from pipeline.pages import channel_max, channel_min
 
 from .orgs import edit_distance
 from .seals import HUES, MIN_CHROMA, SealHit
@@ -52,8 +53,8 @@ def seal_ink(crop: np.ndarray, colour: str) -> np.ndarray:
     seal, its colour's chroma only, so that black text under it vanishes."""
     if colour not in HUES:
         return cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-    hi = crop.max(axis=2).astype(np.int16)
-    lo = crop.min(axis=2).astype(np.int16)
+    hi = channel_max(crop).astype(np.int16)
+    lo = channel_min(crop).astype(np.int16)
     chroma = hi - lo
     hue = cv2.cvtColor(crop, cv2.COLOR_RGB2HSV)[:, :, 0]
     family = np.zeros(hue.shape, dtype=bool)

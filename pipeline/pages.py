@@ -11,6 +11,7 @@ displayed (see model.py). Two other frames occur here:
 
 from __future__ import annotations
 
+import ctypes
 import io
 import math
 import time
@@ -19,14 +20,15 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any, Iterable
 
+import cv2
 import numpy as np
-import pdfplumber
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from pdfplumber.utils import chars_to_textmap
 from PIL import Image
 
 from extractors.textnorm import normalise as normalise_text
-from pipeline.model import Box, PageContent, TextLine, boxes_union
+from pipeline.model import Box, PageContent, TextLine
 from pipeline.limits import page_too_complex
 from pipeline.errors import PrecheckError, UnreadablePdf
 from pipeline.ocr import OcrEngine, OcrEngineUnavailable, OcrLine
@@ -126,11 +128,50 @@ def _render(pdf_page: pdfium.PdfPage, dpi: float) -> Image.Image:
     return pdf_page.render(scale=render_dpi(w, h, dpi) / 72).to_pil().convert("RGB")
 
 
+def _render_array(pdf_page: pdfium.PdfPage, dpi: float) -> np.ndarray:
+    """np.asarray(_render(...)), the same pixels, made with one copy instead of three (pdfium
+    renders the bytes in RGB order; PIL's decode, convert and asarray each copied)."""
+    w, h = pdf_page.get_size()
+    bitmap = pdf_page.render(scale=render_dpi(w, h, dpi) / 72, rev_byteorder=True)
+    try:
+        if bitmap.mode != "RGB":
+            return np.asarray(bitmap.to_pil().convert("RGB"))
+        return np.array(bitmap.to_numpy())  # a copy: pdfium frees the bitmap's memory
+    finally:
+        bitmap.close()
+
+
 def remove_colour(rgb: np.ndarray) -> np.ndarray:
     """max(R, G, B) per pixel as a 3-channel image: red and blue stamp ink turn white, black
     text stays (research/ocr-engines.md: fixed every misreading under a seal)."""
-    grey = np.maximum(np.maximum(rgb[:, :, 0], rgb[:, :, 1]), rgb[:, :, 2])
-    return np.dstack((grey, grey, grey))  # 4x faster than rgb.max(axis=2) + np.repeat
+    grey = channel_max(rgb)
+    if grey.dtype == np.uint8 and grey.size:
+        return cv2.merge((grey, grey, grey))
+    return np.dstack((grey, grey, grey))
+
+
+def channel_max(rgb: np.ndarray) -> np.ndarray:
+    """rgb.max(axis=2): the same values, 10-50x faster for an H x W x 3 uint8 image or crop
+    (numpy reduces over the short last axis slowly: 35 ms for an 800 x 800 crop)."""
+    return _channel_reduce(rgb, cv2.max) if _cv2_rgb(rgb) else rgb.max(axis=2)
+
+
+def channel_min(rgb: np.ndarray) -> np.ndarray:
+    """rgb.min(axis=2), as channel_max."""
+    return _channel_reduce(rgb, cv2.min) if _cv2_rgb(rgb) else rgb.min(axis=2)
+
+
+def _cv2_rgb(rgb: np.ndarray) -> bool:
+    return rgb.dtype == np.uint8 and rgb.ndim == 3 and rgb.shape[2] == 3 and rgb.size > 0
+
+
+def _channel_reduce(rgb: np.ndarray, op: Any) -> np.ndarray:
+    try:
+        r, g, b = cv2.split(rgb)
+    except cv2.error:  # a view cv2 cannot take as it is
+        r, g, b = cv2.split(np.ascontiguousarray(rgb))
+    out = op(op(r, g), b)
+    return out.reshape(rgb.shape[:2])
 
 
 def turn(image: np.ndarray, rotation: int) -> np.ndarray:
@@ -166,33 +207,65 @@ def _read_pages(
     from extractors.marks import find_marks  # it imports this module's geometry
 
     out: list[PageContent] = []
-    doc: pdfium.PdfDocument | None = None  # opened only when a page needs OCR
-    with pdfplumber.open(io.BytesIO(pdf_bytes)) as pdf:
-        try:
-            for number in _page_numbers(len(pdf.pages), pages):
-                start = time.perf_counter()
-                page = pdf.pages[number - 1]
-                # a page of too many operators would cost pdfminer minutes: read it as a scan
-                if not page_too_complex(page) and has_usable_text_layer(page):
-                    content = read_text_layer(page, number)
+    # pdfium reads the text layer and renders; pdfminer's parse of the file (no page is laid
+    # out) serves only page_too_complex. pdfplumber laid every page out in Python: ~100 ms a
+    # text page against ~5 ms here, for the same lines.
+    doc = pdfium.PdfDocument(pdf_bytes)
+    try:
+        numbers = _page_numbers(len(doc), pages)
+        miner_pages = _pdfminer_pages(pdf_bytes, max(numbers, default=0))
+        for number in numbers:
+            start = time.perf_counter()
+            pdf_page = doc[number - 1]
+            try:
+                layer = None
+                miner = miner_pages[number - 1]
+                # a page of too many operators would cost minutes to parse: read it as a scan
+                if not page_too_complex(_MinerPage(miner)):
+                    layer = PdfiumTextLayer(pdf_page, *_miner_frame(miner))
+                if layer is not None and layer.usable():
+                    content = layer.read(number)
                 else:
                     if engine is None:
                         raise OcrEngineUnavailable(
                             f"page {number} has no usable text layer and needs OCR, but no OCR engine was given"
                         )
-                    doc = doc or pdfium.PdfDocument(pdf_bytes)
-                    pdf_page = doc[number - 1]
-                    image = np.asarray(_render(pdf_page, dpi))
+                    width, height = layer.size if layer is not None else _displayed_size(pdf_page, *_miner_frame(miner))
+                    image = _render_array(pdf_page, dpi)
                     used_dpi = render_dpi(*pdf_page.get_size(), dpi)
-                    content = read_image(image, engine, used_dpi, number, float(page.width), float(page.height))
+                    content = read_image(image, engine, used_dpi, number, width, height)
                     # seals and stamps need the colours, which the OCR'd copy has lost
                     content = replace(content, marks=find_marks(image, content, engine, used_dpi))
-                page.close()  # pdfplumber caches every parsed object per page otherwise
-                out.append(replace(content, seconds=time.perf_counter() - start))
-        finally:
-            if doc is not None:
-                doc.close()
+            finally:
+                pdf_page.close()
+            out.append(replace(content, seconds=time.perf_counter() - start))
+    finally:
+        doc.close()
     return out
+
+
+class _MinerPage:
+    """What page_too_complex reads of a pdfplumber page: the pdfminer page object."""
+
+    __slots__ = ("page_obj",)
+
+    def __init__(self, page_obj: Any):
+        self.page_obj = page_obj
+
+
+def _pdfminer_pages(pdf_bytes: bytes, count: int) -> list[Any]:
+    """pdfminer's first count page objects (parsed, not laid out), as pdfplumber.open made them."""
+    from itertools import islice
+
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+
+    document = PDFDocument(PDFParser(io.BytesIO(pdf_bytes)))
+    found = list(islice(PDFPage.create_pages(document), count))
+    if len(found) < count:
+        raise ValueError(f"pdfminer finds {len(found)} pages, pdfium {count} or more")
+    return found
 
 
 def _page_numbers(count: int, pages: range | None) -> range:
@@ -243,34 +316,239 @@ def image_coverage(page: Any) -> float:
 
 
 def read_text_layer(page: Any, number: int) -> PageContent:
-    """The page's lines from its text layer, one box per character."""
-    width, height = float(page.width), float(page.height)
-    chars = [c for c in page.chars if c["text"]]
+    """The page's lines from its text layer, one box per character (a pdfplumber page)."""
+    return _text_layer_content([c for c in page.chars if c["text"]], float(page.width), float(page.height), number)
+
+
+def _text_layer_content(chars: list[dict], width: float, height: float, number: int) -> PageContent:
     rotation = text_rotation(chars)
     if rotation:
         chars = [_turned_char(c, rotation, width, height) for c in chars]
     lines = []
-    for text, boxes in _textmap_lines(chars_to_textmap(chars).tuples):
+    for text, boxes in _textmap_lines(chars_to_textmap(chars).tuples) if chars else ():
         if rotation:
             boxes = [unrotate_box(b, rotation, width, height) for b in boxes]
         char_boxes = tuple(Box(*b) for b in boxes)
-        union = boxes_union(char_boxes)
-        assert union is not None
+        union = Box(min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                    max(b[3] for b in boxes))  # boxes_union, without a Box per step
         lines.append(TextLine(text, union, 1.0, number, "text_layer", char_boxes))
     return PageContent(number, width, height, True, None, rotation, tuple(lines))
+
+
+class PdfiumTextLayer:
+    """A page's text layer read by pdfium, as the chars pdfplumber would give (the keys
+    chars_to_textmap and text_rotation use): boxes in points, top-left origin, displayed
+    frame, from pdfium's loose char boxes (advance width by font ascent/descent, as pdfminer's
+    are); matrix the text direction in the displayed frame; the characters pdfium generates
+    (spaces and line ends it infers) left out, as pdfminer has none."""
+
+    def __init__(self, pdf_page: pdfium.PdfPage, mediabox: Any = None, rotation: int | None = None):
+        """mediabox and rotation: the page's /MediaBox and /Rotate as pdfminer parsed them
+        (the exact numbers pdfplumber used; pdfium's are single precision); pdfium's when None."""
+        self.page = pdf_page
+        self.rotation = int(pdf_page.get_rotation() if rotation is None else rotation) % 360
+        x0, y0, x1, y1 = (float(v) for v in (pdf_page.get_mediabox() if mediabox is None else mediabox))
+        self._mb = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+        w, h = self._mb[2] - self._mb[0], self._mb[3] - self._mb[1]
+        self._unrotated = (w, h)
+        self.size = (float(h), float(w)) if self.rotation in (90, 270) else (float(w), float(h))
+        self.chars = self._read_chars()
+
+    def usable(self) -> bool:
+        """usable_text_layer for this page."""
+        readable = sum(1 for c in self.chars if _readable(c["text"]))
+        if readable < TEXT_LAYER_MIN_CHARS:
+            return False  # no need to look at the images
+        return usable_text_layer(readable, self.image_coverage())
+
+    def read(self, number: int) -> PageContent:
+        """read_text_layer for this page."""
+        return _text_layer_content([c for c in self.chars if c["text"]], *self.size, number)
+
+    def _read_chars(self) -> list[dict]:
+        raw = pdfium_c
+        textpage = self.page.get_textpage()
+        try:
+            tp = textpage.raw
+            n = raw.FPDFText_CountChars(tp)
+            if n <= 0:
+                return []
+            units = _text_units(tp, n)
+            is_generated, map_error = raw.FPDFText_IsGenerated, raw.FPDFText_HasUnicodeMapError
+            loose_box, get_matrix, font_size = raw.FPDFText_GetLooseCharBox, raw.FPDFText_GetMatrix, raw.FPDFText_GetFontSize
+            rect, m = raw.FS_RECTF(), raw.FS_MATRIX()
+            mx0, _, _, my1 = self._mb
+            w, h = self._unrotated
+            r = self.rotation
+            hypot = math.hypot
+            chars: list[dict] = []
+            skip = False
+            for i in range(n):
+                if skip:
+                    skip = False
+                    continue
+                code = units[i] if units is not None else raw.FPDFText_GetUnicode(tp, i)
+                # pdfium's generated characters (the spaces and line ends it infers) are
+                # whitespace; pdfminer has none of them
+                if code in (0x20, 0x0D, 0x0A) and is_generated(tp, i) == 1:
+                    continue
+                if 0xD800 <= code < 0xDC00 and i + 1 < n:  # a character past the BMP, in two
+                    low = units[i + 1] if units is not None else raw.FPDFText_GetUnicode(tp, i + 1)
+                    if 0xDC00 <= low < 0xE000:
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        skip = True
+                if code == 0 or 0xD800 <= code < 0xE000 or map_error(tp, i) == 1:
+                    text = "\ufffd"  # no ToUnicode map (pdfminer's "(cid:n)"): unreadable
+                else:
+                    text = chr(code)
+                if not loose_box(tp, i, rect):
+                    continue
+                # user space (y up) -> top-left origin -> displayed frame (rotate_box)
+                bx0, bx1 = rect.left - mx0, rect.right - mx0
+                if bx0 > bx1:
+                    bx0, bx1 = bx1, bx0
+                bt, bb = my1 - rect.top, my1 - rect.bottom
+                if bt > bb:
+                    bt, bb = bb, bt
+                if r == 0:
+                    x0, top, x1, bottom = bx0, bt, bx1, bb
+                else:
+                    x0, top, x1, bottom = rotate_box((bx0, bt, bx1, bb), r, w, h)
+                if get_matrix(tp, i, m):
+                    a, b = _turn_direction(m.a, m.b, r)
+                    c, d = _turn_direction(m.c, m.d, r)
+                else:
+                    a, b, c, d = 1.0, 0.0, 0.0, 1.0
+                # pdfium's loose box runs from the font's descent to its ascent; pdfminer's
+                # (hence pdfplumber's, which the rest was tuned on) from the descent one em
+                # up: keep the descent edge, measure one em from it.
+                em = font_size(tp, i) * hypot(c, d)
+                if abs(a) >= abs(b):
+                    if a >= 0:
+                        top = bottom - em
+                    else:
+                        bottom = top + em
+                elif b > 0:  # runs up the page: the glyphs' tops point left
+                    x0 = x1 - em
+                else:
+                    x1 = x0 + em
+                chars.append({
+                    "text": text, "x0": x0, "top": top, "x1": x1, "bottom": bottom, "doctop": top,
+                    "upright": 0 < a * d and b * c <= 0, "matrix": (a, b, c, d, 0.0, 0.0),
+                })
+            return chars
+        finally:
+            textpage.close()
+
+    def image_coverage(self) -> float:
+        """image_coverage: share of the page's area under images, those inside form
+        XObjects included (their bounds are in the form's space, mapped to the page's)."""
+        mx0, my0, mx1, my1 = self._mb
+        area = 0.0
+        for left, bottom, right, top in _image_bounds(self.page.raw, None, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), 0):
+            w = min(right, mx1) - max(left, mx0)
+            h = min(top, my1) - max(bottom, my0)
+            if w > 0 and h > 0:
+                area += w * h
+        page_area = (mx1 - mx0) * (my1 - my0)
+        return min(1.0, area / page_area) if page_area > 0 else 0.0
+
+
+def _turn_direction(a: float, b: float, rotation: int) -> tuple[float, float]:
+    """A direction in user space (y up) turned with the page as displayed (clockwise)."""
+    if rotation == 90:
+        return b, -a
+    if rotation == 180:
+        return -a, -b
+    if rotation == 270:
+        return -b, a
+    return a, b
+
+
+def _text_units(textpage: Any, n: int) -> list[int] | None:
+    """The UTF-16 code unit of each of a text page's n characters, in one call; None when
+    they do not map one to one (then each is asked for on its own)."""
+    buffer = (ctypes.c_ushort * (n + 1))()
+    written = pdfium_c.FPDFText_GetText(textpage, 0, n, buffer)
+    if written != n + 1:
+        return None
+    return list(buffer)[:n]
+
+
+# Form XObjects nested deeper than this are not searched for images (pdfminer's own limit
+# is the recursion; pypdfium2's get_objects stops at 15).
+_MAX_FORM_DEPTH = 15
+
+_Matrix = tuple[float, float, float, float, float, float]
+
+
+def _apply(m: _Matrix, x: float, y: float) -> tuple[float, float]:
+    a, b, c, d, e, f = m
+    return a * x + c * y + e, b * x + d * y + f
+
+
+def _compose(inner: _Matrix, outer: _Matrix) -> _Matrix:
+    """inner then outer (PDF row-vector convention: inner x outer)."""
+    a, b, c, d, e, f = inner
+    A, B, C, D, E, F = outer
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+def _image_bounds(page: Any, form: Any, to_page: _Matrix, depth: int) -> Iterable[Rect]:
+    """(left, bottom, right, top) in page space of every image object on a page or in a form."""
+    raw = pdfium_c
+    count = raw.FPDFFormObj_CountObjects(form) if form is not None else raw.FPDFPage_CountObjects(page)
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    for i in range(max(count, 0)):
+        obj = raw.FPDFFormObj_GetObject(form, i) if form is not None else raw.FPDFPage_GetObject(page, i)
+        if not obj:
+            continue
+        kind = raw.FPDFPageObj_GetType(obj)
+        if kind == raw.FPDF_PAGEOBJ_IMAGE:
+            if raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+                corners = [_apply(to_page, x, y) for x in (left.value, right.value) for y in (bottom.value, top.value)]
+                xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+                yield (min(xs), min(ys), max(xs), max(ys))
+        elif kind == raw.FPDF_PAGEOBJ_FORM and depth < _MAX_FORM_DEPTH:
+            m = raw.FS_MATRIX()
+            inner = (m.a, m.b, m.c, m.d, m.e, m.f) if raw.FPDFPageObj_GetMatrix(obj, m) else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+            yield from _image_bounds(page, obj, _compose(inner, to_page), depth + 1)
+
+
+def _displayed_size(pdf_page: pdfium.PdfPage, mediabox: Any = None, rotation: int | None = None) -> tuple[float, float]:
+    """Width and height in points of the page as displayed (the MediaBox, /Rotate applied)."""
+    x0, y0, x1, y1 = (float(v) for v in (pdf_page.get_mediabox() if mediabox is None else mediabox))
+    w, h = abs(x1 - x0), abs(y1 - y0)
+    r = pdf_page.get_rotation() if rotation is None else rotation
+    return (float(h), float(w)) if int(r) % 360 in (90, 270) else (float(w), float(h))
+
+
+def _miner_frame(miner_page: Any) -> tuple[Any, int | None]:
+    """(MediaBox, Rotate) of a pdfminer page when they are four numbers and a multiple of 90
+    degrees, as pdfplumber read them; else (None, None): pdfium's are used."""
+    box, rotate = getattr(miner_page, "mediabox", None), getattr(miner_page, "rotate", None)
+    try:
+        box = [float(v) for v in box] if box is not None else None
+    except (TypeError, ValueError):
+        box = None
+    if box is None or len(box) != 4 or box[0] == box[2] or box[1] == box[3]:
+        box = None
+    if not isinstance(rotate, int) or rotate % 90:
+        rotate = None
+    return box, rotate
 
 
 def text_rotation(chars: list[dict]) -> int:
     """Degrees clockwise the displayed page must be turned for most of its text to read left
     to right: 0 normally, 270 for a portrait page shown with /Rotate 90, and so on."""
+    directions = Counter(c.get("matrix", (1, 0))[:2] for c in chars)  # a page has few
     votes: Counter[int] = Counter()
-    for c in chars:
-        a, b = c.get("matrix", (1, 0))[:2]
+    for (a, b), count in directions.items():
         if a or b:
             # (a, b) is the text direction in PDF space (y up); the text is turned this
             # many degrees clockwise, and turning the page back undoes it.
             turned_cw = round(-math.degrees(math.atan2(b, a)) / 90) % 4 * 90
-            votes[(360 - turned_cw) % 360] += 1
+            votes[(360 - turned_cw) % 360] += count
     return votes.most_common(1)[0][0] if votes else 0
 
 

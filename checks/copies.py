@@ -46,12 +46,6 @@ def check_copies(evidence: Evidence, form: DeclaredForm, rules: Rules, cat: Cate
     return findings
 
 
-# The detectors' certainty of an absence is not yet reliable on damaged scans (phone photos,
-# grey, JPEG 30): on the hard corpus clean pages were reported missing a seal "for sure".
-# Until it is, an absence is a warning for a person to look at, never an error.
-_ABSENCE_SEVERITY = Severity.WARNING
-
-
 def check_copy_page(page: int, marks: tuple[Mark, ...], form: DeclaredForm, rules: Rules) -> list[Finding]:
     """The findings for one copy page from the marks found on it."""
     copies = rules.copies
@@ -65,7 +59,7 @@ def check_copy_page(page: int, marks: tuple[Mark, ...], form: DeclaredForm, rule
 
     if not attested:
         if absent_certainty(marks, "attestation") >= rules.error_at:
-            out.append(_finding("ATTESTATION_MISSING", _ABSENCE_SEVERITY, page, None))
+            out.append(_finding("ATTESTATION_MISSING", Severity.ERROR, page, None))
         else:
             out.append(_finding("ATTESTATION_MISSING", Severity.WARNING, page, att.box if att else None,
                                 variant="unsure", found=att.text if att else ""))
@@ -74,7 +68,7 @@ def check_copy_page(page: int, marks: tuple[Mark, ...], form: DeclaredForm, rule
 
     if not found_seals:
         if absent_certainty(marks, "seal") >= rules.error_at:
-            out.append(_finding("SEAL_MISSING", _ABSENCE_SEVERITY, page, None))
+            out.append(_finding("SEAL_MISSING", Severity.ERROR, page, None))
         else:
             out.append(_finding("SEAL_MISSING", Severity.WARNING, page, seals[0].box, variant="unsure"))
         return out

@@ -68,10 +68,16 @@ TALL_LINE = 1.6
 GLYPH_OF_LINE = 0.6
 # ...and a signature's strokes run at least this many characters' height (a glyph about one).
 STROKE_LONG = 1.4
+# How likely a seal is on a page without coloured ink although none was found by its shape
+# (on 240 damaged copy pages the only seal missed outright was a grey one).
+SHAPE_ONLY_DOUBT = 0.2
 # The paper around a pen stroke: the brightest within this many mm.
 PAPER_WINDOW_MM = 5.0
 # Ink running straight across or down this far (mm) is a line, not a signature.
-STRAIGHT_MM = 5.0
+STRAIGHT_MM = 8.0
+# Under a grey seal, pen ink is told from the seal's by being this much darker than the
+# seal's ink (its brightest channel).
+SEAL_PEN_DARKER = 40
 # The region beside a label searched for a signature, in mm: how far right, how far above
 # and below the label.
 SIGNATURE_REACH_MM = (48.0, 8.0, 12.0)
@@ -116,6 +122,10 @@ def find_marks(rgb: np.ndarray, content: PageContent, engine: OcrEngine, dpi: fl
     for hit in seals:
         certifying = block is not None and near_attestation(page.to_points(hit.box), block)
         marks.append(page.seal_mark(hit, engine, confirm=certifying))
+    if not maps.has_colour and not any(h.confidence >= SEAL_AT for h in seals):
+        # No coloured ink anywhere: a seal here could be found by its shape only, which damage
+        # breaks (a faint oval in a grey JPEG). "None seen" is then a doubt, not a certainty.
+        marks.append(Mark("seal", Box(0.0, 0.0, content.width, content.height), SHAPE_ONLY_DOUBT, "unseen", "grey"))
     return tuple(marks)
 
 
@@ -357,15 +367,20 @@ def _handwriting_in(page: _Page, region: Rect, texts: list[_Text], label_line: _
     dark = _pen_ink(crop, page.paper, page.px_per_mm)
     # printed lines in the region are not handwriting; the label's own line is kept (it may
     # hold the signature read as junk), and so is any line box much taller than a line of
-    # text (the OCR took a squiggle in with a line)
+    # text (the OCR took a squiggle in with a line). Ink mostly inside such a box is its
+    # print; a stroke that only runs into one (a signature reaching up into the words above)
+    # is kept whole.
+    printed = np.zeros(dark.shape, dtype=bool)
     for t in texts:
         if t is label_line or not _printed(t) or (t.box[3] - t.box[1]) > TALL_LINE * line_h:
             continue
-        _blank(dark, page.displayed(t.box), box)
-    for s in seals:  # a seal in a grey scan is as dark as a pen: what is under it is lost
-        if s.colour == "grey":
-            _blank_ellipse(dark, s, box)
-    strokes = _long_strokes(dark, char_h, page.px_per_mm)
+        _blank(printed, page.displayed(t.box), box, True)
+    hi = crop.max(axis=2)
+    for s in seals:  # a seal in a grey scan is as dark as a pen: under it only ink clearly
+        if s.colour == "grey":  # darker than the seal's own is kept (none when it is as dark)
+            level = _seal_ink_level(page, s)
+            _blank_ellipse(dark, s, box, keep=hi < level - SEAL_PEN_DARKER)
+    strokes = _long_strokes(dark, char_h, page.px_per_mm, printed)
     ys, xs = np.nonzero(strokes)
     mm = page.px_per_mm
     area_mm2 = len(xs) / (mm * mm)
@@ -379,10 +394,12 @@ def _handwriting_in(page: _Page, region: Rect, texts: list[_Text], label_line: _
     return up, conf
 
 
-def _long_strokes(dark: np.ndarray, char_h: float, px_per_mm: float) -> np.ndarray:
-    """The ink of connected strokes wider or taller than a character and not flat (a squiggle,
-    not a glyph, a dot or a rule to sign on), straight lines taken out first (a stamp's frame,
-    grey in a grey scan; a rule or a table)."""
+def _long_strokes(dark: np.ndarray, char_h: float, px_per_mm: float,
+                  printed: np.ndarray | None = None) -> np.ndarray:
+    """The ink of connected strokes wider or taller than a character and not flat or a bare
+    upright bar (a squiggle, not a glyph, a dot or a rule to sign on), straight lines taken out
+    first (a stamp's frame, grey in a grey scan; a rule or a table); strokes lying mostly in
+    printed (a mask of printed lines' boxes) are print."""
     ink = dark.astype(np.uint8)
     n_line = max(3, round(STRAIGHT_MM * px_per_mm))
     lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, n_line), np.uint8)) | cv2.morphologyEx(
@@ -390,12 +407,14 @@ def _long_strokes(dark: np.ndarray, char_h: float, px_per_mm: float) -> np.ndarr
     dark = dark & (cv2.dilate(lines, np.ones((5, 5), np.uint8)) == 0)
     joined = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    in_print = np.bincount(labels[printed], minlength=n) if printed is not None else np.zeros(n)
     keep = np.zeros(n, dtype=bool)
     for i in range(1, n):
-        _, _, w, h, _ = stats[i]
+        _, _, w, h, area = stats[i]
         long = w >= STROKE_LONG * char_h or h >= 1.5 * STROKE_LONG * char_h
-        flat = h < max(1.0 * px_per_mm, 0.25 * char_h)
-        keep[i] = long and not flat
+        thin = max(1.0 * px_per_mm, 0.25 * char_h)
+        flat = h < thin or w < thin
+        keep[i] = long and not flat and in_print[i] <= 0.5 * area
     return keep[labels] & dark
 
 
@@ -418,20 +437,35 @@ def _printed(t: _Text) -> bool:
     return t.confidence >= 0.8 and (cjk >= 2 or digits >= 4)
 
 
-def _blank(mask: np.ndarray, r: Rect, origin: Rect) -> None:
+def _blank(mask: np.ndarray, r: Rect, origin: Rect, value: bool = False) -> None:
     h, w = mask.shape
     x0, top = math.floor(max(0, r[0] - origin[0])), math.floor(max(0, r[1] - origin[1]))
     x1, bottom = math.floor(min(w, r[2] - origin[0] + 1)), math.floor(min(h, r[3] - origin[1] + 1))
     if x1 > x0 and bottom > top:
-        mask[top:bottom, x0:x1] = False
+        mask[top:bottom, x0:x1] = value
 
 
-def _blank_ellipse(mask: np.ndarray, s: SealHit, origin: Rect) -> None:
+def _seal_ink_level(page: _Page, s: SealHit) -> float:
+    """The brightest channel of a seal's ink, typically (the median over the inked outer band
+    of its ring); 0 when too little of the ring is seen to tell."""
+    crop, box = page.crop(s.box)
+    if crop.size == 0:
+        return 0.0
+    hi = crop.max(axis=2)
+    band = np.zeros(hi.shape, dtype=np.uint8)
+    centre = (round(s.cx - box[0]), round(s.cy - box[1]))
+    cv2.ellipse(band, centre, (round(s.a), round(s.b)), s.angle, 0, 360, 255, -1)
+    cv2.ellipse(band, centre, (round(s.a * 0.85), round(s.b * 0.85)), s.angle, 0, 360, 0, -1)
+    ink = hi[(band > 0) & (hi < page.paper - SIGNATURE_DARKER)]
+    return float(np.median(ink)) if ink.size >= 50 else 0.0
+
+
+def _blank_ellipse(mask: np.ndarray, s: SealHit, origin: Rect, keep: np.ndarray | None = None) -> None:
     centre = (round(s.cx - origin[0]), round(s.cy - origin[1]))
     axes = (round(s.a * 1.03), round(s.b * 1.03))
     disc = np.zeros(mask.shape, dtype=np.uint8)
     cv2.ellipse(disc, centre, axes, s.angle, 0, 360, 255, -1)
-    mask[disc > 0] = False
+    mask[(disc > 0) & ~keep if keep is not None else disc > 0] = False
 
 
 def _sigmoid(x: float) -> float:

@@ -108,6 +108,12 @@ class InkMaps:
     # candidate found in `masks` is judged: a faint seal's ring is broken in the strict mask
     faint: dict[str, np.ndarray] = field(default_factory=dict)
 
+    @property
+    def has_colour(self) -> bool:
+        """Whether the page shows coloured ink (a grey scan shows none; where a scan kept a red
+        heading's colour it keeps a seal's)."""
+        return any(name != "grey" for name in self.masks)
+
 
 # --- ink ---------------------------------------------------------------------------------
 

@@ -239,14 +239,18 @@ class LinesOnly:
         return []
 
 
-def signed_page(sign: bool) -> tuple[np.ndarray, PageContent]:
-    """A page with 此件与原件相符 and 经办人： typed, a signature drawn beside them or not."""
+def signed_page(sign: bool, grey_seal: bool = False) -> tuple[np.ndarray, PageContent]:
+    """A page with 此件与原件相符 and 经办人： typed, a signature drawn beside them or not; with
+    grey_seal, the certifying seal stamped over the signature and the page scanned in grey."""
     img = new_page(DPI, paper=(242, 241, 236))
     d = ImageDraw.Draw(img)
     att = draw_text(d, (300, 900), "此件与原件相符", "wqy", 40, fill=PEN_BLUE)
     lab = draw_text(d, (300, 980), "经办人：", "wqy", 34, fill=PEN_BLUE)
     if sign:
         draw_signature(img, (lab[2] + 10, lab[1] - 10, lab[2] + 230, lab[3] + 20), random.Random(2))
+    if grey_seal:
+        stamp_seal(img, (lab[2] + 125, lab[1] + 15), 118, UNIT, random.Random(3), strength=0.85)
+        img = img.convert("L").convert("RGB")
     k = 72 / DPI
     lines = tuple(
         TextLine(t, Box(b[0] * k, b[1] * k, b[2] * k, b[3] * k), 0.98, 1, "ocr:test")
@@ -262,6 +266,16 @@ def test_signature_beside_the_label(sign):
     detail = attestation_detail(marks)
     assert detail["found"] and detail["text"] == "此件与原件相符"
     assert detail["signature"]["found"] is sign
+
+
+@pytest.mark.parametrize("sign", [True, False])
+def test_a_signature_under_the_seal_in_a_grey_scan(sign):
+    """In a grey scan the certifying seal stamped over the signature is grey too: the pen's
+    ink, darker than the seal's, is still told from it (and the seal alone is no signature)."""
+    rgb, content = signed_page(sign, grey_seal=True)
+    assert [h.colour for h in seals_found(rgb)] == ["grey"]
+    marks = find_marks(rgb, content, LinesOnly(), DPI)
+    assert attestation_detail(marks)["signature"]["found"] is sign
 
 
 def test_a_red_stamped_attestation_is_read_from_its_own_colour(engine):
@@ -297,7 +311,7 @@ def test_a_complete_copy_page_passes():
 
 def test_nothing_on_a_copy_page_is_an_error_naming_the_page():
     found = check_copy_page(4, (), FORM, RULES)
-    assert codes(found) == [("ATTESTATION_MISSING", "warning"), ("SEAL_MISSING", "warning")]
+    assert codes(found) == [("ATTESTATION_MISSING", "error"), ("SEAL_MISSING", "error")]
     assert all(f.page == 4 and "第4页" in f.message for f in found)
 
 
@@ -384,7 +398,22 @@ def test_marks_come_with_the_pages_and_the_report(tmp_path, engine):
                         page_marks=(pages[0].marks, pages[1].marks))
     found = check_copies(evidence, FORM, RULES, RULES.category(FORM.category))
     assert {(f.code, f.page) for f in found} == {("ATTESTATION_MISSING", 2), ("SEAL_MISSING", 2)}
-    assert all(f.severity is Severity.WARNING for f in found)  # absence is never an error yet
+    assert all(f.severity is Severity.ERROR for f in found)  # nothing like either on a page in colour
+
+
+def test_no_seal_on_a_grey_scan_is_a_doubt_not_a_certainty(engine):
+    """Without coloured ink a seal is found by its shape alone: not finding one is a warning."""
+    from fixtures.pages import CopyOptions, make_copy_page
+    from fixtures.pdfs import build_pdf
+    from pipeline.pages import read_pages
+
+    bare = make_copy_page("certificate", CERT, DPI, random.Random(12), CopyOptions(
+        certifier=UNIT, colour_mode="grey", attestation="stamp_red", unit_seal=False, issuer_seal=False,
+        decor="none"))
+    marks = read_pages(build_pdf([bare]), engine, dpi=DPI)[0].marks
+    assert not seal_detail(marks)["found"]
+    found = [f for f in check_copy_page(1, marks, FORM, RULES) if f.code == "SEAL_MISSING"]
+    assert [f.severity for f in found] == [Severity.WARNING]
 
 
 def test_a_seal_read_in_part_is_not_compared():

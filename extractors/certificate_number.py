@@ -16,7 +16,9 @@ LABELS = ("证书编号", "证书号码", "证书号", "编号", "证号", "No."
 _ID_LABEL_HEADS = ("身份", "份", "民身")
 _LEVEL_TO_GRADE = {"1": "高级技师", "2": "技师", "3": "高级工", "4": "中级工", "5": "初级工"}
 _TOKEN = re.compile(r"[A-Za-z0-9OoIl|]{8,30}")
-_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "B": "8", "Z": "2"})
+# What OCR reads in place of a digit: worn type and look-alike glyphs (O/0, I/l/1, Z/2, S/5, B/8).
+_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "|": "1", "!": "1",
+                         "B": "8", "Z": "2", "z": "2", "S": "5", "s": "5"})
 SKILL_LEVEL = re.compile(r"[YS]\d{14}[1-5]\d{6}")
 QUALIFICATION = re.compile(r"\d{16}")
 _UNLABELLED = re.compile(r"(?<![A-Za-z0-9])[YS5]\s?\d(?:\s?\d){20}(?![A-Za-z0-9])")
@@ -26,13 +28,15 @@ _MAX_INTRUDING = 4
 
 def canonical(raw: str) -> str:
     """OCR text of a number to its canonical form: digits where digits belong, S for 5 in front."""
-    s = raw.replace(" ", "").upper()
-    if len(s) == 22 and s[0] in "YS5" and s[1:].translate(_DIGITS).isdigit():
-        head = "S" if s[0] == "5" else s[0]
-        return head + s[1:].translate(_DIGITS)
-    if s.translate(_DIGITS).isdigit():
-        return s.translate(_DIGITS)
-    return s
+    s = raw.replace(" ", "")  # letters mapped before upper-casing: l is 1, L is not
+    body = s[1:].translate(_DIGITS)
+    if len(s) == 22 and s[0].upper() in "YS5" and body.isdigit():
+        head = "S" if s[0] == "5" else s[0].upper()
+        return head + body
+    digits = s.translate(_DIGITS)
+    if digits.isdigit():
+        return digits
+    return s.upper()
 
 
 def grade_of(number: str) -> str | None:

@@ -13,6 +13,13 @@ from .page_kind import classify
 
 # A grade or honour named on a page that is not a certificate is weaker evidence.
 _OFF_PAGE_FACTOR = 0.8
+# Readings about as sure as the surest (this share of its confidence, and at least _SURE) are
+# ranked on their merits, not on small differences of OCR confidence.
+_COMPARABLE = 0.75
+_SURE = 0.5
+# A number that encodes a lower grade than one surely read belongs to another, lower
+# certificate: read right, perhaps, but doubtful as the number of the certificate that counts.
+_LOWER_CERTIFICATE_FACTOR = 0.85
 
 
 def rank(candidates: list[Candidate]) -> tuple[Candidate, ...]:
@@ -28,6 +35,61 @@ def rank(candidates: list[Candidate]) -> tuple[Candidate, ...]:
             doubt *= 1.0 - min(c.confidence, 0.999)
         merged.append(replace(best, confidence=min(1.0 - doubt, 0.999)))
     return tuple(sorted(merged, key=lambda c: -c.confidence))
+
+
+def _comparable(ranked: tuple[Candidate, ...]) -> float:
+    """The confidence from which a reading counts as about as sure as the best one."""
+    return max(_SURE, _COMPARABLE * ranked[0].confidence) if ranked else 1.0
+
+
+def highest_grade_first(ranked: tuple[Candidate, ...], kind_of: dict[int, PageKind]) -> tuple[Candidate, ...]:
+    """Grades with the highest rung first among those read surely on certificate pages.
+
+    An applicant may show several certificates (an earlier 高级工 beside the 技师, two on one
+    photocopied sheet); all are his, and the rules judge him by the highest. Which of two
+    sure readings OCR was a shade surer of says nothing about which certificate counts."""
+    if len(ranked) < 2:
+        return ranked
+    floor = _comparable(ranked)
+    sure = [c for c in ranked if c.confidence >= floor and kind_of.get(c.page) is PageKind.CERTIFICATE
+            and c.value in grades.LADDER]
+    if len({c.value for c in sure}) < 2:
+        return ranked
+    sure.sort(key=lambda c: (-grades.rank(c.value), -c.confidence))
+    return tuple(sure) + tuple(c for c in ranked if c not in sure)
+
+
+def numbers_of_grade_first(ranked: tuple[Candidate, ...], grade_cands: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """Certificate numbers with those of the leading grade's certificate first.
+
+    With two certificates in the file, the number that goes with the grade that counts is the
+    one to show and compare first: a number whose level digit encodes that grade, else one
+    that encodes no grade, before one of another grade's certificate. A number encoding a
+    grade below the leading one, surely read, is another certificate's and is less sure."""
+    if not ranked or not grade_cands:
+        return ranked
+    top = grade_cands[0].value
+    if grade_cands[0].confidence >= _SURE and top in grades.LADDER:
+        def lower(c: Candidate) -> bool:
+            coded = certificate_number.grade_of(c.value)
+            return coded is not None and grades.rank(coded) < grades.rank(top)
+
+        ranked = tuple(sorted(
+            (replace(c, confidence=c.confidence * _LOWER_CERTIFICATE_FACTOR) if lower(c) else c for c in ranked),
+            key=lambda c: -c.confidence))
+    if len(ranked) < 2:
+        return ranked
+    floor = _comparable(ranked)
+
+    def order(c: Candidate) -> int:
+        coded = certificate_number.grade_of(c.value)
+        return 0 if coded == top else 1 if coded is None else 2
+
+    sure = [c for c in ranked if c.confidence >= floor]
+    if len({order(c) for c in sure}) < 2:
+        return ranked
+    sure.sort(key=lambda c: (order(c), -c.confidence))
+    return tuple(sure) + tuple(c for c in ranked if c not in sure)
 
 
 def classify_pages(pages: list[PageContent], rows_by_page: list[list[Row]]) -> tuple[PageKind, ...]:
@@ -63,13 +125,14 @@ def extract_evidence(pages: list[PageContent]) -> Evidence:
         c if kind_of.get(c.page) is PageKind.HONOR else replace(c, confidence=c.confidence * _OFF_PAGE_FACTOR)
         for c in honors.extract(evidence_rows)
     ]
+    ranked_grades = highest_grade_first(rank(grade_cands), kind_of)
     return Evidence(
         names=rank(_names(evidence_rows, kind_of)),
         id_numbers=rank(ids),
         birth_dates=rank(births),
         genders=rank(genders),
-        grades=rank(grade_cands),
-        certificate_numbers=rank(numbers),
+        grades=ranked_grades,
+        certificate_numbers=numbers_of_grade_first(rank(numbers), ranked_grades),
         honors=rank(honour_cands),
         narrative=narrative.measure(all_rows, kinds),
         page_kinds=kinds,

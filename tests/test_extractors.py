@@ -186,6 +186,16 @@ def test_number_after_an_english_label():
     assert [c.value for c in certificate_number.extract([row("No. 1550010000100123")])] == ["1550010000100123"]
 
 
+@pytest.mark.parametrize("printed", ["S0OOO5Ol23456232OOOl23", "5000050123456232000I23", "S0000S0l234S6Z3Z000l23",
+                                     "s000050123456232000123", "S0000501234562320001２3"])
+def test_look_alike_glyphs_in_a_number_are_read_as_digits(printed):
+    assert certificate_number.canonical(normalise(printed)) == "S000050123456232000123"
+
+
+def test_a_capital_l_is_not_a_one():
+    assert certificate_number.canonical("L23456789012") == "L23456789012"
+
+
 def test_qualification_number_level_is_the_eleventh_digit():
     assert certificate_number.grade_of("1550010000100123") == "高级技师"
     assert certificate_number.grade_of("12345") is None
@@ -221,3 +231,18 @@ def test_claims_in_the_narrative_are_not_evidence():
     assert ev.id_numbers[0].value == number
     assert {c.value for c in ev.birth_dates} == {"1985-03-12"} and ev.birth_dates[0].source == "id_number"
     assert ev.narrative.characters == len("他毕业于重庆市技师学院，曾获全国技术能手称号。")
+
+
+def test_two_certificates_on_one_sheet_the_higher_grade_and_its_number_lead():
+    """A photocopy of two certificates: both are the applicant's, the higher one counts; the
+    OCR being a shade surer of the lower one's lines says nothing about which counts."""
+    sheet = page(1, [
+        line("职业技能等级证书", 200, 60), line("姓名：张三", 100, 90),
+        line("职业技能等级：高级工", 100, 110, conf=0.99), line("证书编号：S000050123456233000123", 100, 130, conf=0.99),
+        line("职业技能等级证书", 200, 440), line("姓名：张三", 100, 470),
+        line("职业技能等级：技师", 100, 490, conf=0.93), line("证书编号：S000050123456232000124", 100, 510, conf=0.93),
+    ])
+    ev = extract_evidence([sheet])
+    assert ev.page_kinds == (PageKind.CERTIFICATE,)
+    assert ev.grades[0].value == "技师"
+    assert ev.certificate_numbers[0].value == "S000050123456232000124"

@@ -149,6 +149,78 @@ class RapidOcrEngine:
             for quad, text, score in zip(result.boxes, result.txts, result.scores)
         ]
 
+    def detect(self, image: np.ndarray) -> PageDetection:
+        """Detect the text lines of an RGB image (any way up) without reading them: the
+        first half of read(), done once per page; read_detected() reads the lines after the
+        caller has decided which way up the page is."""
+        from rapidocr.main import RapidOCRError
+
+        engine = self._engine()
+        original = engine.load_img(_rgb_to_bgr(image))
+        prepared, op_record = engine.preprocess_img(original)
+        try:
+            crops, det_res = engine.detect_and_crop(prepared, op_record)
+        except RapidOCRError:  # nothing detected: read() returns no lines then
+            crops, det_res = [], None
+        h, w = original.shape[:2]
+        if det_res is None or det_res.boxes is None or not len(det_res.boxes):
+            empty = np.zeros((0, 4, 2), dtype=np.float32)
+            return PageDetection(w, h, [], prepared, empty, empty, [], op_record)
+        from rapidocr.utils.process_img import map_boxes_to_original
+
+        quads = np.asarray(det_res.boxes, dtype=np.float32)
+        in_original = map_boxes_to_original(quads.copy(), op_record, h, w)
+        boxes = [quad_to_box(q) for q in in_original]
+        return PageDetection(w, h, boxes, prepared, quads, in_original, list(crops), op_record)
+
+    def read_detected(self, detection: PageDetection, rotation: int = 0) -> list[OcrLine]:
+        """The lines of a detected page as read() would read the page turned `rotation`
+        degrees clockwise, boxes in the turned image, without detecting it again: each line
+        is cropped the right way up from the detected quad (its corners taken from the
+        turned page's top-left), then classified and recognised as read() does."""
+        from rapidocr.ch_ppocr_det import TextDetector
+        from rapidocr.main import RapidOCRError
+        from rapidocr.utils.process_img import (
+            get_rotate_crop_image,
+            map_boxes_to_original,
+        )
+
+        engine = self._engine()
+        if not len(detection.quads):
+            return []
+        r = rotation % 360
+        quads, original_quads = detection.quads, detection.original_quads
+        if r in (90, 270):
+            quads = _trim_sideways(detection.prepared, quads)
+            original_quads = map_boxes_to_original(quads.copy(), detection.op_record, detection.height, detection.width)
+        if r == 0:
+            order = list(range(len(detection.quads)))  # detection's own reading order
+            crops = detection.crops
+        else:
+            ph, pw = detection.prepared.shape[:2]
+            k = r // 90
+            # corners from the turned page's top-left, as its own detection orders them
+            turned = np.roll(_turn_quads(quads, r, pw, ph), k, axis=1)
+            # the reading order of the turned page: rapidocr's own sort, carrying each
+            # line's index along as a fifth point
+            index = np.arange(len(turned), dtype=np.float32)[:, None, None].repeat(2, axis=2)
+            ranked = TextDetector.sorted_boxes(np.concatenate([turned, index], axis=1))
+            order = [int(i) for i in ranked[:, 4, 0]]
+            crops = [get_rotate_crop_image(detection.prepared, np.roll(quads[i], k, axis=0)) for i in order]
+        try:
+            cls_crops, _ = engine.cls_and_rotate(crops)
+            rec_res = engine.recognize_txt(cls_crops)
+        except RapidOCRError:
+            return []
+        turned_original = _turn_quads(original_quads, r, detection.width, detection.height)
+        out = []
+        for i, text, score in zip(order, rec_res.txts, rec_res.scores):
+            # as rapidocr's build_final_output: drop empty readings and low scores
+            if not str(text).strip() or float(score) < engine.text_score:
+                continue
+            out.append(OcrLine(normalise_text(text), quad_to_box(turned_original[i]), float(score)))
+        return out
+
     def classify_orientation(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """For each RGB line crop, ('0' or '180', score): whether the line is upside down."""
         engine = self._engine()
@@ -170,6 +242,78 @@ class RapidOcrEngine:
     def warm_up(self) -> None:
         """Load all three models now (about 1.2 s) rather than on the first page."""
         self.read(_warm_up_image())
+
+
+@dataclass(frozen=True, slots=True)
+class PageDetection:
+    """What RapidOcrEngine.detect found on a page: line boxes (pixels, axis-aligned, in the
+    image given) to decide the page's orientation from, and what read_detected needs."""
+
+    width: int  # of the image given
+    height: int
+    boxes: list[tuple[float, float, float, float]]  # one per detected line, in the image given
+    prepared: np.ndarray  # the BGR image rapidocr detected on and crops lines from
+    quads: np.ndarray  # N x 4 x 2 line corners (tl, tr, br, bl) in prepared
+    original_quads: np.ndarray  # the same in the image given
+    crops: list[np.ndarray]  # the lines cropped from prepared as rapidocr crops them unturned
+    op_record: dict  # rapidocr's record of how prepared was made from the image given
+
+
+# The detector finds sideways lines fatter across than upright ones (the test certificate at
+# 200 dpi: 14-16 px between the ink and the box's long edges, against 5-9 px when the page is
+# detected upright). Before a sideways page's lines are cropped, each quad is trimmed across
+# the line to its ink plus this share of the ink's thickness on each long edge (upright:
+# 0.04-0.33 of it, mostly 0.11-0.19), by at most MAX_TRIM of the quad's thickness a side
+# (light or coloured ink can fall under INK_LEVEL); never widened.
+ACROSS_MARGIN = 0.15
+MAX_TRIM = 0.15
+INK_LEVEL = 128  # a pixel this dark (colour removed) is ink
+
+
+def _trim_sideways(image: np.ndarray, quads: np.ndarray) -> np.ndarray:
+    """The N x 4 x 2 quads of lines running up or down image (tall quads), their x
+    (across the line) trimmed to the ink; other quads as they are."""
+    out = quads.copy()
+    h, w = image.shape[:2]
+    for q in out:
+        x0, x1 = float(q[:, 0].min()), float(q[:, 0].max())
+        top, bottom = float(q[:, 1].min()), float(q[:, 1].max())
+        if bottom - top < x1 - x0:
+            continue  # a line across the scan: vertical text on the upright page
+        c0, c1 = max(0, int(np.floor(x0))), min(w, int(np.ceil(x1)))
+        r0, r1 = max(0, int(np.floor(top))), min(h, int(np.ceil(bottom)))
+        if c1 - c0 < 2 or r1 - r0 < 2:
+            continue
+        region = image[r0:r1, c0:c1]
+        dark = (region.min(axis=2) if region.ndim == 3 else region) < INK_LEVEL
+        cols = np.flatnonzero(dark.any(axis=0))
+        if not len(cols):
+            continue
+        ink_lo, ink_hi = c0 + float(cols[0]), c0 + float(cols[-1]) + 1
+        margin, cap = ACROSS_MARGIN * (ink_hi - ink_lo), MAX_TRIM * (x1 - x0)
+        lo = min(max(x0, ink_lo - margin), x0 + cap)
+        hi = max(min(x1, ink_hi + margin), x1 - cap)
+        if hi - lo >= 2:
+            q[:, 0] = np.clip(q[:, 0], lo, hi)
+    return out
+
+
+def _turn_quads(quads: np.ndarray, rotation: int, width: float, height: float) -> np.ndarray:
+    """N x 4 x 2 points of a width x height image, after the image is turned `rotation`
+    degrees clockwise (as pages.rotate_box turns boxes)."""
+    x, y = quads[..., 0], quads[..., 1]
+    r = rotation % 360
+    if r == 0:
+        return quads
+    if r == 90:
+        nx, ny = height - y, x
+    elif r == 180:
+        nx, ny = width - x, height - y
+    elif r == 270:
+        nx, ny = y, width - x
+    else:
+        raise ValueError(f"rotation must be a multiple of 90, not {rotation}")
+    return np.stack([nx, ny], axis=-1).astype(np.float32)
 
 
 def _rgb_to_bgr(image: np.ndarray) -> np.ndarray:

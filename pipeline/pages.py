@@ -32,6 +32,7 @@ from pipeline.model import Box, PageContent, TextLine
 from pipeline.limits import page_too_complex
 from pipeline.errors import PrecheckError, UnreadablePdf
 from pipeline.ocr import OcrEngine, OcrEngineUnavailable, OcrLine
+from pipeline.reread import reread_numbers
 
 Rect = tuple[float, float, float, float]  # x0, top, x1, bottom, in pixels or points
 
@@ -617,6 +618,7 @@ def read_image(
     """OCR a rendered page image (RGB, displayed frame) into a PageContent in points."""
     grey = remove_colour(image)
     rotation, ocr_lines = read_upright(grey, engine)
+    ocr_lines = reread_numbers(turn(grey, rotation) if rotation else grey, ocr_lines, engine)
     h_px, w_px = grey.shape[:2]
     source = f"ocr:{engine.name}"
     lines = tuple(_text_line(line, rotation, w_px, h_px, dpi, number, source) for line in ocr_lines)
@@ -639,8 +641,10 @@ def _text_line(
 def read_upright(image: np.ndarray, engine: OcrEngine) -> tuple[int, list[OcrLine]]:
     """Read an image whatever way up it was scanned: (degrees it was turned clockwise,
     lines in the turned image)."""
-    lines = engine.read(image)
     classify = getattr(engine, "classify_orientation", None)
+    if classify is not None and hasattr(engine, "detect") and hasattr(engine, "read_detected"):
+        return _read_upright_once(image, engine, classify)
+    lines = engine.read(image)
     if classify is None:
         return _upright_by_confidence(image, lines, engine)
     rotation = 0
@@ -657,10 +661,35 @@ def read_upright(image: np.ndarray, engine: OcrEngine) -> tuple[int, list[OcrLin
     return rotation, lines
 
 
+def _read_upright_once(image: np.ndarray, engine: Any, classify: Any) -> tuple[int, list[OcrLine]]:
+    """read_upright with one detection per page: the turn is decided from the detected
+    line boxes (tall boxes: sideways; the line classifier tells which way, and whether the
+    page is upside down), then the lines are cropped the right way up and read, never the
+    whole turned page detected again."""
+    detection = engine.detect(image)
+    boxes = list(detection.boxes)
+    h, w = image.shape[:2]
+    rotation = 0
+    if boxes_sideways(boxes):
+        rotation = _sideways_turn_of_boxes(image, boxes, classify)
+    if boxes:
+        turned = [rotate_box(b, rotation, w, h) for b in boxes]
+        widest = sorted(range(len(boxes)), key=lambda i: _width(turned[i]), reverse=True)[:ORIENTATION_CROPS]
+        crops = [turn(c, rotation) for c in _crops(image, [boxes[i] for i in widest])]
+        if _mostly_180(classify(crops)):
+            rotation = (rotation + 180) % 360
+    return rotation, engine.read_detected(detection, rotation)
+
+
 def looks_sideways(lines: list[OcrLine]) -> bool:
     """Most elongated boxes are tall: the text runs up or down the page."""
-    tall = sum(1 for line in lines if _height(line.box) > TALL_RATIO * _width(line.box))
-    wide = sum(1 for line in lines if _width(line.box) > TALL_RATIO * _height(line.box))
+    return boxes_sideways([line.box for line in lines])
+
+
+def boxes_sideways(boxes: list[Rect]) -> bool:
+    """looks_sideways for line boxes."""
+    tall = sum(1 for box in boxes if _height(box) > TALL_RATIO * _width(box))
+    wide = sum(1 for box in boxes if _width(box) > TALL_RATIO * _height(box))
     return tall >= MIN_TALL_BOXES and tall > wide
 
 
@@ -674,7 +703,12 @@ def _height(box: Rect) -> float:
 
 def _sideways_turn(image: np.ndarray, lines: list[OcrLine], classify: Any) -> int:
     """90 or 270: turn the tall line crops 90° clockwise and ask whether they are upside down."""
-    tall = [line.box for line in lines if _height(line.box) > TALL_RATIO * _width(line.box)]
+    return _sideways_turn_of_boxes(image, [line.box for line in lines], classify)
+
+
+def _sideways_turn_of_boxes(image: np.ndarray, boxes: list[Rect], classify: Any) -> int:
+    """_sideways_turn for line boxes."""
+    tall = [box for box in boxes if _height(box) > TALL_RATIO * _width(box)]
     tall.sort(key=_height, reverse=True)
     crops = [turn(crop, 90) for crop in _crops(image, tall[:ORIENTATION_CROPS])]
     return 270 if _mostly_180(classify(crops)) else 90

@@ -23,7 +23,6 @@ from reportlab.pdfgen import canvas
 from pipeline.model import Box
 from pipeline.ocr import (
     OcrEngineUnavailable,
-    RapidOcrEngine,
     TesseractEngine,
     join_words,
     lines_from_tesseract,
@@ -122,13 +121,6 @@ def line_with(page, needle: str):
 
 
 # --- scanned pages, rapidocr -----------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def rapid() -> RapidOcrEngine:
-    engine = RapidOcrEngine(threads=1)
-    engine.warm_up()
-    return engine
 
 
 @pytest.fixture(scope="module")

@@ -155,15 +155,6 @@ def test_the_id_card_emblem_is_not_a_seal():
 # --- seal text -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def engine():
-    from pipeline.ocr import RapidOcrEngine
-
-    e = RapidOcrEngine()
-    e.warm_up()
-    return e
-
-
 def seal_alone(org: str, angle: float, dpi: int = 300) -> tuple[np.ndarray, SealHit]:
     img = Image.new("RGB", (700, 700), (244, 243, 238))
     drawn = stamp_seal(img, (350, 350), int(20 / 25.4 * dpi), org, random.Random(1), angle=angle, strength=0.9)

@@ -1,4 +1,5 @@
-"""Lines whose long number came out a character or two short, read again stretched.
+"""Lines read again where the first reading fell short: a long number a character or two
+short, read again stretched; a label with nothing read beside it, read beside.
 
 A line recogniser (CTC) reading 16 to 22 narrow digits merges repeated ones ("0000" read
 "00"): too few of its time steps fall on each digit for a blank to separate two alike. The
@@ -6,6 +7,11 @@ same crop stretched along the line reads whole: on the 100-submission corpora tw
 certificate numbers missed were such merges, both read right at 1.3-2x. Only lines holding a
 run of letters and digits that is nearly, but not, a certificate or ID number are read again,
 and the new reading is kept only when it makes more of them well formed.
+
+A field's label read alone on its row (姓名： and nothing after it) most often means the text
+detector, working on the page scaled down, did not box a short value standing apart (a two-
+character name printed in a wide cell): the recogniser reads it surely from its own crop. The
+ink beside the label, up to the next line on the row, is cropped and read once.
 """
 
 from __future__ import annotations
@@ -48,6 +54,77 @@ def reread_numbers(image: np.ndarray, lines: list[OcrLine], engine: OcrEngine) -
                     line = replace(line, text=text, confidence=min(conf, line.confidence))
         out.append(line)
     return out
+
+
+# A line that is nothing but a field's label (spaces, colon allowed), its value missing.
+_LONE_LABEL = re.compile(
+    r"^(?:姓名|性别|民族|出生日期|出生年月|身份证号码?|公民身份号码|证件号码?|证书编号|"
+    r"职业[（(]?工种[)）]?|职业名称|工种|等级|技能等级|发证日期)[:：]?$"
+)
+# How far right of a lone label its value is looked for, in label heights.
+_BESIDE = 14
+# A value begins within this many label heights of its label...
+_START_WITHIN = 4
+# ...and ink is a pixel this much darker than the paper of the crop.
+_INK_BELOW_PAPER = 0.6
+# Second readings under this confidence are not kept.
+_KEEP_AT = 0.6
+
+
+def read_beside_lone_labels(image: np.ndarray, lines: list[OcrLine], engine: OcrEngine) -> list[OcrLine]:
+    """lines, and for each line that is only a field's label with no line beside it on its
+    row, the reading of the ink to its right (boxes in image's pixels, image upright)."""
+    read_line = getattr(engine, "read_line", None)
+    if read_line is None:
+        return lines
+    added = []
+    for line in lines:
+        if not _LONE_LABEL.match(re.sub(r"\s", "", line.text)):
+            continue
+        box = _ink_beside(image, line.box, lines)
+        if box is None:
+            continue
+        crop = _crop(image, box)
+        if crop is None:
+            continue
+        text, conf = read_line(crop)
+        if len(text.strip()) >= 1 and conf >= _KEEP_AT:
+            added.append(OcrLine(text.strip(), box, conf))
+    return lines + added
+
+
+def _ink_beside(image: np.ndarray, label: tuple[float, float, float, float],
+                lines: list[OcrLine]) -> tuple[float, float, float, float] | None:
+    """The box of the ink right of a label up to the next line on its row, or None when
+    another line starts within reach (the value was read) or there is no ink."""
+    x0, top, x1, bottom = label
+    h = bottom - top
+    if h <= 0:
+        return None
+    reach = x1 + _BESIDE * h
+    for other in lines:
+        ox0, otop, ox1, obottom = other.box
+        overlap = min(bottom, obottom) - max(top, otop)
+        if other.box != label and overlap > 0.5 * min(h, obottom - otop) and ox1 > x1:
+            if ox0 < x1 + _START_WITHIN * h:
+                return None  # something was read beside the label
+            reach = min(reach, ox0)
+    img_h, img_w = image.shape[:2]
+    left, right = int(x1 + 0.2 * h), int(min(reach - 0.2 * h, img_w))
+    y0, y1 = max(0, int(top - 0.15 * h)), min(img_h, int(np.ceil(bottom + 0.15 * h)))
+    if right - left < h or y1 - y0 < 4:
+        return None
+    grey = image[y0:y1, left:right]
+    if grey.ndim == 3:
+        grey = grey.min(axis=2)
+    paper = float(np.percentile(grey, 90))
+    ink_columns = np.flatnonzero((grey < _INK_BELOW_PAPER * paper).sum(axis=0) >= 2)
+    if ink_columns.size == 0:
+        return None
+    first, last = int(ink_columns[0]), int(ink_columns[-1])
+    if first > _START_WITHIN * h or last - first < 0.6 * h:
+        return None  # no value starts near the label, or only a speck
+    return (left + max(0, first - 0.3 * h), top, left + min(right - left, last + 1 + 0.3 * h), bottom)
 
 
 def _runs(text: str) -> list[str]:

@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.ocr import OcrLine
-from pipeline.reread import reread_numbers
+from pipeline.reread import read_beside_lone_labels, reread_numbers
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 NUMBER = "S000050000111232000111"
@@ -49,3 +49,43 @@ def test_a_worse_second_reading_is_not_kept(engine):
     blank = np.full((60, 400), 255, dtype=np.uint8)  # nothing there: the second read finds nothing
     line = OcrLine("S00005000012320001", (0, 0, 400, 60), 0.9)
     assert reread_numbers(blank, [line], engine) == [line]
+
+
+def label_and_value(label: str, value: str, gap: int, size: int = 28) -> tuple[np.ndarray, tuple]:
+    """A label and its value far apart on one row; returns the image and the label's box."""
+    font = ImageFont.truetype(FONT, size)
+    lw = int(font.getlength(label))
+    vw = int(font.getlength(value))
+    img = Image.new("L", (20 + lw + gap + vw + 40, size * 3), 255)
+    draw = ImageDraw.Draw(img)
+    draw.text((20, size), label, font=font, fill=20)
+    draw.text((20 + lw + gap, size), value, font=font, fill=20)
+    return np.asarray(img), (18, size - 2, 22 + lw, 2 * size + 4)
+
+
+def test_a_value_the_detector_missed_beside_a_lone_label_is_read(engine):
+    image, label_box = label_and_value("姓名：", "陈林", gap=90)
+    lines = read_beside_lone_labels(image, [OcrLine("姓名：", label_box, 0.99)], engine)
+    assert [line.text for line in lines] == ["姓名：", "陈林"]
+    x0, top, x1, bottom = lines[1].box
+    assert x0 > label_box[2] and top == label_box[1]
+
+
+def test_nothing_is_read_beside_a_label_whose_value_was_read_or_that_stands_on_blank_paper(engine):
+    calls = []
+
+    class Counting:
+        def read_line(self, image):
+            calls.append(image.shape)
+            return engine.read_line(image)
+
+    image, label_box = label_and_value("姓名：", "陈林", gap=90)
+    value_box = (label_box[2] + 88, label_box[1], label_box[2] + 150, label_box[3])
+    read = [OcrLine("姓名：", label_box, 0.99), OcrLine("陈林", value_box, 0.99)]
+    assert read_beside_lone_labels(image, read, Counting()) == read
+    blank, label_box = label_and_value("姓名：", "", gap=90)
+    alone = [OcrLine("姓名：", label_box, 0.99)]
+    assert read_beside_lone_labels(blank, alone, Counting()) == alone
+    not_a_label = [OcrLine("中华人民共和国", label_box, 0.99)]
+    assert read_beside_lone_labels(image, not_a_label, Counting()) == not_a_label
+    assert calls == []

@@ -208,13 +208,14 @@ class RapidOcrEngine:
             order = [int(i) for i in ranked[:, 4, 0]]
             crops = [get_rotate_crop_image(detection.prepared, np.roll(quads[i], k, axis=0)) for i in order]
         try:
-            cls_crops, _ = engine.cls_and_rotate(crops)
+            cls_crops, cls_res = engine.cls_and_rotate(crops)
             rec_res = engine.recognize_txt(cls_crops)
+            texts, scores = _unflip_short_lines(engine, crops, cls_res.cls_res, list(rec_res.txts), list(rec_res.scores))
         except RapidOCRError:
             return []
         turned_original = _turn_quads(original_quads, r, detection.width, detection.height)
         out = []
-        for i, text, score in zip(order, rec_res.txts, rec_res.scores):
+        for i, text, score in zip(order, texts, scores):
             # as rapidocr's build_final_output: drop empty readings and low scores
             if not str(text).strip() or float(score) < engine.text_score:
                 continue
@@ -242,6 +243,21 @@ class RapidOcrEngine:
     def warm_up(self) -> None:
         """Load all three models now (about 1.2 s) rather than on the first page."""
         self.read(_warm_up_image())
+
+
+def _unflip_short_lines(engine: Any, crops: list[np.ndarray], labels: list, texts: list, scores: list) -> tuple[list, list]:
+    """Lines the angle classifier turned over, read again as they were; the better reading
+    kept. The classifier guesses on a short line (a two-character name alone on its row is
+    turned over at 0.9 and then read as nothing), while the page itself was already set
+    upright, so a line read better unturned was upright."""
+    flipped = [j for j, (label, _) in enumerate(labels) if str(label) == "180"]
+    if not flipped:
+        return texts, scores
+    again = engine.recognize_txt([crops[j] for j in flipped])
+    for j, text, score in zip(flipped, again.txts, again.scores):
+        if str(text).strip() and float(score) > float(scores[j]):
+            texts[j], scores[j] = text, score
+    return texts, scores
 
 
 @dataclass(frozen=True, slots=True)

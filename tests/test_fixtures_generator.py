@@ -452,3 +452,20 @@ def test_missing_fonts_name_the_debian_packages(monkeypatch, tmp_path):
     monkeypatch.delenv("EVIDENCE_FIXTURES_FONT_DIRS", raising=False)
     with pytest.raises(fonts.FontNotFoundError, match="fonts-wqy-microhei, fonts-noto-cjk"):
         fonts.find_fonts.__wrapped__()
+
+
+def test_copy_defects_enter_the_rotation_only_when_asked():
+    from fixtures.corpus import COPY_CODES, plan_corpus
+
+    def codes(specs):
+        return Counter(d.split(":")[0] for s in specs for d in s.defects)
+
+    plain, _ = plan_corpus(60, 11)
+    with_copies, _ = plan_corpus(60, 11, copy_defects=True)
+    assert not set(COPY_CODES) & set(codes(plain))
+    assert set(COPY_CODES) <= set(codes(with_copies))
+    for spec in with_copies:
+        if any(d.startswith(COPY_CODES) for d in spec.defects):
+            assert spec.certificate is not None  # where the copy defects are drawn
+            assert {d.split(":")[0] for d in spec.defects} & set(COPY_CODES) <= spec.expected
+    assert [s.defects for s in plain] == [s.defects for s in plan_corpus(60, 11)[0]]

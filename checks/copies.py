@@ -22,7 +22,7 @@ from extractors.copy_marks import (
     best,
     near_attestation,
 )
-from extractors.orgs import canonical_org, org_similarity
+from extractors.orgs import canonical_org, org_similarity, read_in_part
 from pipeline.model import Box, DeclaredForm, Evidence, Finding, Mark, Severity
 
 from .messages import message
@@ -82,7 +82,9 @@ def check_copy_page(page: int, marks: tuple[Mark, ...], form: DeclaredForm, rule
         out.append(_finding("SEAL_MISSING", Severity.WARNING, page, found_seals[0].box,
                             variant="not_at_attestation"))
     read = [m for m in certifying if _read_surely(m, copies) and _whole(m.text, names)]
-    if read and not any(_matches(m.text, names, copies) for m in read):
+    # every certifying seal's name is needed: one not read may be the unit's own, stamped
+    # beside the copied document's issuer
+    if read and len(read) == len(certifying) and not any(_matches(m.text, names, copies) for m in read):
         seal = read[0]
         out.append(Finding(
             "SEAL_ORG_UNMATCHED", Severity.WARNING,
@@ -117,7 +119,7 @@ def _matches(read: str, names: list[str], copies: CopyRules) -> bool:
 
 
 def _whole(read: str, names: list[str]) -> bool:
-    """Whether a name read is long enough to be a whole name: a seal read in part (cut by the
-    page's edge, half hidden) is not compared."""
+    """Whether a name read is long enough to be a whole name, and names its place: a seal read
+    in part (cut by the page's edge, half hidden, its district's name dropped) is not compared."""
     shortest = min((len(canonical_org(n)) for n in names), default=0)
-    return len(canonical_org(read)) >= WHOLE_NAME * shortest
+    return len(canonical_org(read)) >= WHOLE_NAME * shortest and not any(read_in_part(read, n) for n in names)

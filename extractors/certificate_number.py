@@ -17,8 +17,11 @@ _ID_LABEL_HEADS = ("身份", "份", "民身")
 _LEVEL_TO_GRADE = {"1": "高级技师", "2": "技师", "3": "高级工", "4": "中级工", "5": "初级工"}
 _TOKEN = re.compile(r"[A-Za-z0-9OoIl|]{8,30}")
 # What OCR reads in place of a digit: worn type and look-alike glyphs (O/0, I/l/1, Z/2, S/5, B/8).
-_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "|": "1", "!": "1",
-                         "B": "8", "Z": "2", "z": "2", "S": "5", "s": "5"})
+_LOOK_ALIKES = {"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "|": "1", "!": "1",
+                "B": "8", "Z": "2", "z": "2", "S": "5", "s": "5"}
+_DIGITS = str.maketrans(_LOOK_ALIKES)
+# lower-case look-alikes are mapped before the number is upper-cased: l is 1, L is not
+_LOWER_DIGITS = str.maketrans({k: v for k, v in _LOOK_ALIKES.items() if k.islower()})
 SKILL_LEVEL = re.compile(r"[YS]\d{14}[1-5]\d{6}")
 QUALIFICATION = re.compile(r"\d{16}")
 _UNLABELLED = re.compile(r"(?<![A-Za-z0-9])[YS5]\s?\d(?:\s?\d){20}(?![A-Za-z0-9])")
@@ -27,16 +30,14 @@ _MAX_INTRUDING = 4
 
 
 def canonical(raw: str) -> str:
-    """OCR text of a number to its canonical form: digits where digits belong, S for 5 in front."""
-    s = raw.replace(" ", "")  # letters mapped before upper-casing: l is 1, L is not
+    """OCR text of a number to its canonical form: digits where digits belong, S for 5 in
+    front; upper case otherwise. canonical(canonical(x)) == canonical(x)."""
+    s = raw.replace(" ", "").translate(_LOWER_DIGITS).upper()
     body = s[1:].translate(_DIGITS)
-    if len(s) == 22 and s[0].upper() in "YS5" and body.isdigit():
-        head = "S" if s[0] == "5" else s[0].upper()
-        return head + body
+    if len(s) == 22 and s[0] in "YS5" and body.isdigit():
+        return ("S" if s[0] == "5" else s[0]) + body
     digits = s.translate(_DIGITS)
-    if digits.isdigit():
-        return digits
-    return s.upper()
+    return digits if digits.isdigit() else s
 
 
 def grade_of(number: str) -> str | None:

@@ -21,11 +21,11 @@ _PROVINCES = {
 # What OCR reads in place of a digit (and of the check character X).
 _DIGIT_CONFUSIONS = str.maketrans(
     {"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "i": "1", "|": "1",
-     "!": "1", "B": "8", "S": "5", "s": "5", "Z": "2", "z": "2", "G": "6", "b": "6"}
+     "!": "1", "/": "1", "B": "8", "S": "5", "s": "5", "Z": "2", "z": "2", "G": "6", "b": "6"}
 )
 _CHECK_CONFUSIONS = str.maketrans({"x": "X", "×": "X", "Χ": "X", "χ": "X", "K": "X"})
-_CHAR = r"[0-9OoDQIli|!BSsZzGb]"
-_LAST = r"[0-9OoDQIli|!BSsZzGbXx×ΧχK]"
+_CHAR = r"[0-9OoDQIli|!/BSsZzGb]"
+_LAST = r"[0-9OoDQIli|!/BSsZzGbXx×ΧχK]"
 # 17 digit-like characters and a check character, single spaces allowed between groups
 # (ID cards print the number spaced), not inside a longer run of digits or letters.
 ID_PATTERN = re.compile(rf"(?<![0-9A-Za-z])((?:{_CHAR} ?){{17}}{_LAST})(?![0-9A-Za-z])")

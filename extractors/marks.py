@@ -78,6 +78,16 @@ STRAIGHT_MM = 8.0
 # Under a grey seal, pen ink is told from the seal's by being this much darker than the
 # seal's ink (its brightest channel).
 SEAL_PEN_DARKER = 40
+# Inside a grey seal, pen strokes are told from the seal's own ink by where they lie (shares
+# of its radius): its ring from SEAL_RING_FROM out, its star up to SEAL_STAR_TO, its name in
+# the band from SEAL_NAME_FROM to the ring (_clear_grey_seal).
+SEAL_RING_FROM = 0.85
+SEAL_RING_TO = 1.05
+SEAL_STAR_TO = 0.4
+SEAL_NAME_FROM = 0.5
+# ...and a straight run of ink across it this long (share of its radius), within about 11
+# degrees of level or upright, is a printed rule.
+SEAL_RULE_OF_RADIUS = 0.5
 # The region beside a label searched for a signature, in mm: how far right, how far above
 # and below the label.
 SIGNATURE_REACH_MM = (48.0, 8.0, 12.0)
@@ -338,6 +348,11 @@ def _signature(page: _Page, texts: list[_Text], attestation: Rect | None,
         height = lab[3] - lab[1]
         if attestation is not None:
             height = min(height, attestation[3] - attestation[1])
+        # ...both boxes may be swollen (seal text read into the words' line): the label's
+        # first character, measured in ink, tells the size of its print when it is smaller
+        glyph = _first_glyph_height(page, lab)
+        if glyph is not None and glyph < GLYPH_OF_LINE * height:
+            height = glyph / GLYPH_OF_LINE
         x_from = min(lab[2], lab[0] + (m.end - m.start + 0.2) * 0.8 * height)
         region = (x_from, lab[1] - above * mm, lab[2] + right * mm, lab[3] + below * mm)
         searches.append((region, t, m.score, height))
@@ -352,6 +367,24 @@ def _signature(page: _Page, texts: list[_Text], attestation: Rect | None,
         if found is not None and (best is None or found[1] * weight > best[1]):
             best = (found[0], found[1] * weight)
     return best
+
+
+def _first_glyph_height(page: _Page, label: Rect) -> float | None:
+    """The height of the ink at the start of an upright label box (its first character),
+    in pixels; None where there is none to measure."""
+    h = label[3] - label[1]
+    if h <= 0:
+        return None
+    crop, _ = page.crop(page.displayed((label[0], label[1], label[0] + 0.9 * h, label[3])))
+    if crop.size == 0:
+        return None
+    dark = crop.max(axis=2) < page.paper - SIGNATURE_DARKER
+    if page.rotation in (90, 270):
+        dark = dark.T  # the upright frame's rows are the displayed frame's columns
+    rows = np.flatnonzero(dark.sum(axis=1) >= 2)
+    if rows.size == 0 or rows[-1] - rows[0] + 1 < 0.25 * h:
+        return None  # a speck, or nothing: no character there to measure
+    return float(rows[-1] - rows[0] + 1)
 
 
 def _handwriting_in(page: _Page, region: Rect, texts: list[_Text], label_line: _Text | None,
@@ -376,10 +409,9 @@ def _handwriting_in(page: _Page, region: Rect, texts: list[_Text], label_line: _
             continue
         _blank(printed, page.displayed(t.box), box, True)
     hi = crop.max(axis=2)
-    for s in seals:  # a seal in a grey scan is as dark as a pen: under it only ink clearly
-        if s.colour == "grey":  # darker than the seal's own is kept (none when it is as dark)
-            level = _seal_ink_level(page, s)
-            _blank_ellipse(dark, s, box, keep=hi < level - SEAL_PEN_DARKER)
+    for s in seals:  # a seal in a grey scan is as dark as a pen: see _clear_grey_seal
+        if s.colour == "grey":
+            _clear_grey_seal(dark, s, box, hi < _seal_ink_level(page, s) - SEAL_PEN_DARKER)
     strokes = _long_strokes(dark, char_h, page.px_per_mm, printed)
     ys, xs = np.nonzero(strokes)
     mm = page.px_per_mm
@@ -460,12 +492,38 @@ def _seal_ink_level(page: _Page, s: SealHit) -> float:
     return float(np.median(ink)) if ink.size >= 50 else 0.0
 
 
-def _blank_ellipse(mask: np.ndarray, s: SealHit, origin: Rect, keep: np.ndarray | None = None) -> None:
-    centre = (round(s.cx - origin[0]), round(s.cy - origin[1]))
-    axes = (round(s.a * 1.03), round(s.b * 1.03))
-    disc = np.zeros(mask.shape, dtype=np.uint8)
-    cv2.ellipse(disc, centre, axes, s.angle, 0, 360, 255, -1)
-    mask[(disc > 0) & ~keep if keep is not None else disc > 0] = False
+def _clear_grey_seal(dark: np.ndarray, s: SealHit, origin: Rect, darker: np.ndarray) -> None:
+    """Clear a grey seal's own ink from dark (pen ink in a crop at origin), keeping darker
+    (ink clearly darker than the seal's). The seal's ring and star are cleared whole; of the
+    ink between them, pieces lying wholly in the band of the seal's name are its glyphs (run
+    together along the arc in a blurred scan), and pieces reaching further in or out are pen
+    strokes drawn across the seal."""
+    h, w = dark.shape
+    ys, xs = np.mgrid[0:h, 0:w]
+    t = math.radians(s.angle)
+    dx, dy = xs + origin[0] - s.cx, ys + origin[1] - s.cy
+    u, v = dx * math.cos(t) + dy * math.sin(t), -dx * math.sin(t) + dy * math.cos(t)
+    rho = np.sqrt((u / max(s.a, 1.0)) ** 2 + (v / max(s.b, 1.0)) ** 2)
+    dark[((rho >= SEAL_RING_FROM) & (rho <= SEAL_RING_TO) | (rho < SEAL_STAR_TO)) & ~darker] = False
+    inside = rho < SEAL_RING_FROM
+    # a printed frame or rule under the seal (a stamp's box, a table), tilted with the scan:
+    # the straight-line removal of _long_strokes takes only level ones
+    segments = cv2.HoughLinesP((dark & inside).astype(np.uint8) * 255, 1, np.pi / 180, threshold=30,
+                               minLineLength=max(10, round(SEAL_RULE_OF_RADIUS * min(s.a, s.b))), maxLineGap=2)
+    if segments is not None:
+        rules = np.zeros(dark.shape, dtype=np.uint8)
+        for x0, y0, x1, y1 in segments.reshape(-1, 4):
+            if abs(y1 - y0) <= 0.2 * abs(x1 - x0) or abs(x1 - x0) <= 0.2 * abs(y1 - y0):
+                cv2.line(rules, (int(x0), int(y0)), (int(x1), int(y1)), 1, 3)
+        dark[(rules > 0) & inside & ~darker] = False
+    n, labels = cv2.connectedComponents((dark & inside).astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return
+    lowest = np.full(n, np.inf)
+    np.minimum.at(lowest, labels[inside], rho[inside])
+    glyphs = lowest >= SEAL_NAME_FROM
+    glyphs[0] = False
+    dark[glyphs[labels] & inside & ~darker] = False
 
 
 def _sigmoid(x: float) -> float:

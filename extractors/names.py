@@ -12,11 +12,13 @@ from .grades import normalise_grade
 from .layout import Row
 
 # Labels that may follow a name on the same row when OCR runs cells together.
-_NEXT_LABELS = (r"(?:性\s*别|民\s*族|出\s*生|身\s*份|证\s*件|公\s*民|职\s*业|工\s*种|等\s*级|编\s*号|单\s*位|证\s*书|"
-                r"发\s*证|机\s*关|日\s*期|文化|籍贯|性$)")
+_NEXT_LABELS = (r"(?:工\s*作\s*单\s*位|所\s*在\s*单\s*位|推\s*荐|性\s*别|民\s*族|出\s*生|身\s*份|证\s*件|公\s*民|职\s*业|工\s*种|等\s*级|编\s*号|单\s*位|证\s*书|"
+                r"发\s*证|机\s*关|机\s*构|评\s*价|鉴\s*定|日\s*期|文化|籍贯|性$)")
 _NAME = r"[\u4e00-\u9fff·]{2,5}"
+# (候选人 and 申报人 head a narrative's first lines, but also begin 候选人事迹材料: a colon follows
+# them when they label a name.)
 NAME_AFTER_LABEL = re.compile(
-    rf"(?:姓\s*名|持\s*证\s*人|获\s*奖\s*者|获\s*奖\s*人)\s*[:：]?\s*(?P<v>(?:[\u4e00-\u9fff·]\s?){{1,11}}[\u4e00-\u9fff])"
+    rf"(?:(?:姓\s*名|持\s*证\s*人|获\s*奖\s*者|获\s*奖\s*人)\s*[:：]?|(?:候\s*选\s*人|申\s*报\s*人)\s*[:：])\s*(?P<v>(?:[\u4e00-\u9fff·]\s?){{1,11}}[\u4e00-\u9fff])"
 )
 NAME_IN_AWARD = re.compile(rf"(?:授予|表彰|兹证明|兹有|证明)\s*(?P<v>{_NAME}?)\s*(?:同志|先生|女士)")
 # An honour certificate addresses its holder: "陈林同志：".

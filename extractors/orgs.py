@@ -95,4 +95,39 @@ def org_similarity(read: str, name: str) -> float:
     if not a or not b:
         return 0.0
     ending = _ending(b)
-    return min(_ratio(a, b), _ratio(_without_ending(a, ending), b[: len(b) - len(ending)]))
+    distinct = b[: len(b) - len(ending)]
+    own = _ratio(_without_ending(a, ending), distinct)
+    if distinct:  # ...found where it is in the reading: a slip at the ending's start can
+        edits, _, _ = approximate_find(distinct, a)  # cut the ending in the wrong place
+        own = max(own, 1.0 - edits / len(distinct))
+    return min(_ratio(a, b), own)
+
+
+def read_in_part(read: str, name: str) -> bool:
+    """Whether a name read from a seal is better taken as a part of name than as another
+    organisation: its distinctive part (what comes before name's generic ending) is one
+    character where name's has more (重庆市区人力资源和社会保障局: the district's name
+    dropped), or is shorter than name's and mostly name's characters in name's order (山城查
+    for 山城机械制造: the OCR of a seal drops characters). Two names of the same length are
+    compared in full: 江北区 against 渝中区 is another bureau."""
+    a, b = canonical_org(read), canonical_org(name)
+    ending = _ending(b)
+    if not a or not b or not ending:
+        return False
+    mine, theirs = _without_ending(a, ending), b[: len(b) - len(ending)]
+    if mine == a:
+        return False  # the ending was not read: nothing to align the names on
+    if len(mine) == 1:
+        return len(theirs) >= 2  # (none at all is the city's own: 重庆市人力资源和社会保障局)
+    return len(mine) < len(theirs) and _common_in_order(mine, theirs) >= max(2, 0.6 * len(mine))
+
+
+def _common_in_order(a: str, b: str) -> int:
+    """The length of the longest common subsequence of a and b."""
+    prev = [0] * (len(b) + 1)
+    for ca in a:
+        cur = [0]
+        for j, cb in enumerate(b, 1):
+            cur.append(prev[j - 1] + 1 if ca == cb else max(prev[j], cur[j - 1]))
+        prev = cur
+    return prev[-1]

@@ -65,6 +65,8 @@ MIN_COLOUR_PIXELS = 150
 # doubtful candidates so that a check can tell "nothing there" from "not sure".
 SEAL_AT = 0.5
 DOUBT_AT = 0.15
+# What a thick ring with a star in it scores (seal_score): a doubtful seal, for a person.
+THICK_RING_DOUBT = 0.35
 _KEEP_ALL = False  # tuning: keep every judged candidate
 
 
@@ -373,8 +375,12 @@ def seal_score(f: _Features) -> float:
     had ring >= 0.85 where table cells, photos and text blocks had <= 0.8)."""
     if f.visible < MIN_VISIBLE or f.ring < 0.7:
         return 0.0
-    if f.band_fill > 0.5 or f.hollow < 0.1 or f.rim > 0.8:
-        return 0.0  # a filled disc or a thick ring: a logo, a photo
+    if f.band_fill > 0.5 or f.hollow < 0.1:
+        return 0.0  # a filled disc: a logo, a photo
+    if f.rim > 0.8:
+        # a thick ring: a logo; or a seal struck twice, or stamped over a frame, whose
+        # outlines run together. With a star inside and a clean outer edge, a doubt.
+        return THICK_RING_DOUBT if f.core > 0.15 and f.edge >= 0.8 and f.ring >= 0.95 else 0.0
     if f.band < 0.2 and f.core < 0.15:
         return 0.0  # an empty ring: a drawn circle, an emblem's outline
     s = 20.0 * (f.ring - 0.84) + 6.0 * (f.edge - 0.45) + 1.5 * (min(f.band, 0.7) - 0.4)

@@ -32,7 +32,7 @@ def test_invalid_numbers_are_refused(bad):
 
 @pytest.mark.parametrize("raw", [
     "11O1O519491231002X", "I1010519491231002X", "11010519491231002×", "11010519491231002x",
-    "110105 19491231 002X",
+    "110105 19491231 002X", "11010519491231OO2X", "//0105/949/23/002X",
 ])
 def test_ocr_confusions_are_repaired_by_the_check_character(raw):
     fixed = id_number.repair(raw)
@@ -148,6 +148,14 @@ def test_name_stops_at_the_next_label_when_ocr_joins_cells():
 def test_name_followed_by_another_column():
     assert [c.value for c in names.extract_names([row("姓名:曹龙武 发证机关:重庆市人力资源和社会保障局")])] == ["曹龙武"]
     assert [c.value for c in names.extract_names([row("姓名 李 四 民族 汉")])] == ["李四"]
+
+
+def test_a_narrative_names_its_candidate():
+    assert [c.value for c in names.extract_names([row("候选人:郭国志 工作单位:重庆市嘉陵技师学院")])] == ["郭国志"]
+    assert [c.value for c in names.extract_names([row("候选人:郭国志工作单位:重庆市嘉陵技师学院")])] == ["郭国志"]
+    assert [c.value for c in names.extract_names([row("申报人：李 四")])] == ["李四"]
+    # the narrative's title is no label
+    assert names.extract_names([row("候选人事迹材料")]) == []
 
 
 def test_seal_text_between_label_and_number():

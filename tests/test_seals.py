@@ -8,6 +8,7 @@ own colour, one PDF end to end).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -22,7 +23,7 @@ from checks.rules import load_rules
 from extractors.attestation import find_attestation, find_signature_label
 from extractors.copy_marks import attestation_detail, seal_detail
 from extractors.marks import find_marks
-from extractors.orgs import org_similarity
+from extractors.orgs import org_similarity, read_in_part
 from extractors.seal_text import read_seal_text, seal_ink, text_arc, unroll
 from extractors.seals import SEAL_AT, SealHit, find_seals
 from fixtures import (
@@ -338,6 +339,8 @@ def test_the_recommenders_seal_matches_its_abbreviation():
     # a different district's bureau does not
     found = check_copy_page(1, (ATT, SIG, seal(220, 720, text="重庆市江北区人力资源和社会保障局")), FORM, RULES)
     assert codes(found) == [("SEAL_ORG_UNMATCHED", "warning")]
+    # nor is one whose district's name the OCR dropped compared: it names no bureau at all
+    assert check_copy_page(1, (ATT, SIG, seal(220, 720, text="重庆市区人力资源和社会保障局")), FORM, RULES) == []
 
 
 def test_only_copy_pages_with_examined_images_are_checked():
@@ -362,6 +365,8 @@ def test_org_names_match_through_abbreviations_and_slips():
     assert org_similarity("重庆市教育委员会", "市教委") == 1.0
     assert org_similarity("重庆市人刀资源和社会保障局", "重庆市人力资源和社会保障局") >= 0.8
     assert org_similarity("重庆市人力资源和社会保障局", "渝中区人力社保局") < 0.5
+    # a slip where the generic ending starts (高 dropped before 级技工学校) still finds 南山
+    assert org_similarity("重庆京南山级技工学校", "重庆市南山高级技工学校") >= 0.5
 
 
 # --- end to end: a PDF through the pipeline's page reader ----------------------------------------
@@ -454,3 +459,27 @@ def test_copy_defects_for_make_submission(tmp_path, defect, check):
     if defect == "SEAL_ORG_UNMATCHED":
         form = json.loads((tmp_path / "submissions" / "T1.json").read_bytes().decode(t.form_encoding))
         assert cert["unit_seal_org"] not in json.dumps(form, ensure_ascii=False)
+
+
+def test_a_seal_name_read_in_part_is_not_called_another_organisation():
+    # characters the OCR dropped from the unit's name, and a district's name reduced to one
+    # character, are a part of the declared name; a seal of the same length that differs is not
+    assert read_in_part("重庆山城查有限责任公司", "重庆山城机械制造有限责任公司")
+    assert read_in_part("天大力资源和社会保障局", "大足区人力社保局")
+    assert not read_in_part("重庆山城电子有限公司", "重庆山城机械制造有限责任公司")
+    assert not read_in_part("重庆市江北区人力资源和社会保障局", "渝中区人力社保局")
+    assert not read_in_part("重庆市人力资源和社会保障局", "渝中区人力社保局")  # the city's own bureau
+    form = dataclasses.replace(FORM, unit="重庆山城机械制造有限责任公司")
+    assert check_copy_page(1, (ATT, SIG, seal(220, 720, text="重庆山城查有限责任公司")), form, RULES) == []
+    assert codes(check_copy_page(1, (ATT, SIG, seal(220, 720, text="重庆山城电子科技股份有限公司")), form, RULES)) == [
+        ("SEAL_ORG_UNMATCHED", "warning")]
+
+
+def test_no_other_organisation_is_named_while_a_certifying_seal_is_unread():
+    # the copied document's issuer stamped near the attestation, read surely, beside the
+    # unit's own seal (struck twice, unread): whose seal certifies is not known
+    issuer = seal(240, 680, text="中华人民共和国劳动和社会保障部")
+    unread_unit = seal(220, 720, text="重技现", text_conf=0.0)
+    form = dataclasses.replace(FORM, unit="重庆缙云职业技术学院")
+    assert check_copy_page(1, (ATT, SIG, issuer, unread_unit), form, RULES) == []
+    assert codes(check_copy_page(1, (ATT, SIG, issuer), form, RULES)) == [("SEAL_ORG_UNMATCHED", "warning")]

@@ -224,13 +224,11 @@ class RapidOcrEngine:
 
     def classify_orientation(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """For each RGB line crop, ('0' or '180', score): whether the line is upside down."""
-        engine = self._engine()
-        out: list[tuple[str, float]] = []
-        for crop in crops:
-            result = engine(_rgb_to_bgr(crop), use_det=False, use_cls=True, use_rec=False)
-            label, score = result.cls_res[0]
-            out.append((str(label), float(score)))
-        return out
+        if not crops:
+            return []
+        # one batch through the classifier, not a pipeline call per crop (about 10 ms each)
+        result = self._engine().cls_and_rotate([np.ascontiguousarray(_rgb_to_bgr(c)) for c in crops])
+        return [(str(label), float(score)) for label, score in result[1].cls_res]
 
     def read_line(self, image: np.ndarray) -> tuple[str, float]:
         """(text, confidence) of an RGB image that holds one line of text and nothing else

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 
 import cv2
@@ -33,7 +33,7 @@ from .attestation import (
     find_signature_label,
     nearest_miss,
 )
-from .copy_marks import attestation_block, near_attestation
+from .copy_marks import FOUND_AT, attestation_block, near_attestation
 from .seal_text import read_seal_text, seal_ink
 from .seals import SEAL_AT, InkMaps, SealHit, find_seals, ink_maps
 
@@ -55,6 +55,10 @@ MAX_STAMP_FILL = 0.6
 MAX_LABEL_REGIONS = 2
 # The confidence of an attestation that was not read beside a label that was: doubtful.
 LABEL_WITHOUT_WORDS = 0.35
+# What every attestation phrase holds (此件与原件相符, 与原件一致, 与原件核对无误), and the
+# confidence of words read in part beside a label with the handler's signature (_corroborated).
+_CORE = "与原"
+CORROBORATED = 0.6
 # An attestation read with less than this is reported as a doubtful candidate.
 NEAR_MISS_AT = 0.4
 # Pen ink for a signature: this much darker than the paper in every channel, and not
@@ -122,6 +126,8 @@ def find_marks(rgb: np.ndarray, content: PageContent, engine: OcrEngine, dpi: fl
                 break  # read; the rest need not be
     marks = _attestation_marks(page, texts, att)
     sig = _signature(page, texts, att[1] if att else None, [s for s in seals if s.confidence >= SEAL_AT])
+    if att is None and sig is not None and sig[1] >= FOUND_AT:
+        marks = _corroborated(marks)
     if sig is not None:
         box, conf = sig
         marks.append(Mark("signature", page.to_points(page.displayed(box)), conf, "handwriting",
@@ -239,6 +245,16 @@ def _best_attestation(texts: list[_Text]) -> tuple[_Text, Rect, float] | None:
         if best is None or conf > best[2]:
             best = (t, _span(t, m.start, m.end), conf)
     return best
+
+
+def _corroborated(marks: list[Mark]) -> list[Mark]:
+    """The attestation marks when a handler signed beside 经办人 but the words were read only
+    in part (a seal stamped across a stamp of the same red cuts its reading short: 此件与原,
+    此复印件与原): a reading holding the phrases' common core 与原 is the attestation, found."""
+    if not any(find_signature_label(m.text) for m in marks):
+        return marks  # no 经办人 label read: nothing to corroborate with
+    return [replace(m, confidence=CORROBORATED) if m.confidence < CORROBORATED and _CORE in m.text else m
+            for m in marks]
 
 
 def _near_miss(texts: list[_Text]) -> tuple[_Text, float] | None:

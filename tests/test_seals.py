@@ -483,3 +483,17 @@ def test_no_other_organisation_is_named_while_a_certifying_seal_is_unread():
     form = dataclasses.replace(FORM, unit="重庆缙云职业技术学院")
     assert check_copy_page(1, (ATT, SIG, issuer, unread_unit), form, RULES) == []
     assert codes(check_copy_page(1, (ATT, SIG, issuer), form, RULES)) == [("SEAL_ORG_UNMATCHED", "warning")]
+
+
+@pytest.mark.parametrize("sign", [True, False])
+def test_words_read_in_part_beside_a_signed_label_are_the_attestation(sign):
+    """A seal stamped across a stamp of the same red cuts the words' reading short (此件与原):
+    with 经办人 and the handler's signature beside it, that is the attestation; unsigned, it
+    stays a doubt for a person."""
+    rgb, content = signed_page(sign)
+    att_line, label_line = content.lines
+    cut = dataclasses.replace(content, lines=(dataclasses.replace(att_line, text="此件与原"), label_line))
+    detail = attestation_detail(find_marks(rgb, cut, LinesOnly(), DPI))
+    assert detail["found"] is sign
+    if sign:
+        assert detail["text"] == "此件与原" and detail["signature"]["found"]

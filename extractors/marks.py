@@ -91,7 +91,7 @@ SEAL_STAR_TO = 0.4
 SEAL_NAME_FROM = 0.5
 # ...and a straight run of ink across it this long (share of its radius), within about 11
 # degrees of level or upright, is a printed rule.
-SEAL_RULE_OF_RADIUS = 0.5
+SEAL_RULE_OF_RADIUS = 0.35
 # The region beside a label searched for a signature, in mm: how far right, how far above
 # and below the label.
 SIGNATURE_REACH_MM = (48.0, 8.0, 12.0)

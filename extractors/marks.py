@@ -92,6 +92,9 @@ SEAL_NAME_FROM = 0.5
 # ...and a straight run of ink across it this long (share of its radius), within about 11
 # degrees of level or upright, is a printed rule.
 SEAL_RULE_OF_RADIUS = 0.35
+SEAL_RULE_WIDTH_MM = 0.6
+# Ink of a signature stands at least about this tall (mm).
+SIGNATURE_MIN_HEIGHT_MM = 2.5
 # The region beside a label searched for a signature, in mm: how far right, how far above
 # and below the label.
 SIGNATURE_REACH_MM = (48.0, 8.0, 12.0)
@@ -427,7 +430,7 @@ def _handwriting_in(page: _Page, region: Rect, texts: list[_Text], label_line: _
     hi = crop.max(axis=2)
     for s in seals:  # a seal in a grey scan is as dark as a pen: see _clear_grey_seal
         if s.colour == "grey":
-            _clear_grey_seal(dark, s, box, hi < _seal_ink_level(page, s) - SEAL_PEN_DARKER)
+            _clear_grey_seal(dark, s, box, hi < _seal_ink_level(page, s) - SEAL_PEN_DARKER, page.px_per_mm)
     strokes = _long_strokes(dark, char_h, page.px_per_mm, printed)
     ys, xs = np.nonzero(strokes)
     mm = page.px_per_mm
@@ -438,7 +441,10 @@ def _handwriting_in(page: _Page, region: Rect, texts: list[_Text], label_line: _
     ink_box = (box[0] + x0, box[1] + y0, box[0] + x1 + 1, box[1] + y1 + 1)
     up = page.upright(ink_box)
     extent_mm = (up[2] - up[0]) / mm
-    conf = _sigmoid((extent_mm - 7.0) / 2.0) * _sigmoid((area_mm2 - 4.0) / 1.5)
+    # a hand that signs rises and falls: ink a couple of mm tall is a rule's leftover
+    height_mm = (up[3] - up[1]) / mm
+    conf = (_sigmoid((extent_mm - 7.0) / 2.0) * _sigmoid((area_mm2 - 4.0) / 1.5)
+            * _sigmoid((height_mm - SIGNATURE_MIN_HEIGHT_MM) / 0.4))
     return up, conf
 
 
@@ -508,7 +514,7 @@ def _seal_ink_level(page: _Page, s: SealHit) -> float:
     return float(np.median(ink)) if ink.size >= 50 else 0.0
 
 
-def _clear_grey_seal(dark: np.ndarray, s: SealHit, origin: Rect, darker: np.ndarray) -> None:
+def _clear_grey_seal(dark: np.ndarray, s: SealHit, origin: Rect, darker: np.ndarray, px_per_mm: float) -> None:
     """Clear a grey seal's own ink from dark (pen ink in a crop at origin), keeping darker
     (ink clearly darker than the seal's). The seal's ring and star are cleared whole; of the
     ink between them, pieces lying wholly in the band of the seal's name are its glyphs (run
@@ -528,9 +534,10 @@ def _clear_grey_seal(dark: np.ndarray, s: SealHit, origin: Rect, darker: np.ndar
                                minLineLength=max(10, round(SEAL_RULE_OF_RADIUS * min(s.a, s.b))), maxLineGap=2)
     if segments is not None:
         rules = np.zeros(dark.shape, dtype=np.uint8)
+        width = max(3, round(SEAL_RULE_WIDTH_MM * px_per_mm))  # a blurred rule's whole width
         for x0, y0, x1, y1 in segments.reshape(-1, 4):
             if abs(y1 - y0) <= 0.2 * abs(x1 - x0) or abs(x1 - x0) <= 0.2 * abs(y1 - y0):
-                cv2.line(rules, (int(x0), int(y0)), (int(x1), int(y1)), 1, 3)
+                cv2.line(rules, (int(x0), int(y0)), (int(x1), int(y1)), 1, width)
         dark[(rules > 0) & inside & ~darker] = False
     n, labels = cv2.connectedComponents((dark & inside).astype(np.uint8), connectivity=8)
     if n <= 1:

@@ -22,6 +22,17 @@ def tall_line(text: str, size: int = 30, height: float = 2.5) -> np.ndarray:
     return np.asarray(img)
 
 
+def counting(engine, calls: list):
+    """An engine class whose read_line reads with engine and notes each call in calls."""
+
+    class Counting:
+        def read_line(self, image):
+            calls.append(image.shape)
+            return engine.read_line(image)
+
+    return Counting
+
+
 def test_merged_digits_are_read_whole_when_stretched(engine):
     image = tall_line(NUMBER)
     text, conf = engine.read_line(np.stack([image] * 3, axis=2))
@@ -32,11 +43,7 @@ def test_merged_digits_are_read_whole_when_stretched(engine):
 
 def test_whole_numbers_and_plain_text_are_not_read_again(engine):
     calls = []
-
-    class Counting:
-        def read_line(self, image):
-            calls.append(image.shape)
-            return engine.read_line(image)
+    Counting = counting(engine, calls)
 
     image = tall_line(NUMBER, height=1.6)
     lines = [OcrLine(NUMBER, (0, 0, image.shape[1], image.shape[0]), 0.99),
@@ -73,11 +80,7 @@ def test_a_value_the_detector_missed_beside_a_lone_label_is_read(engine):
 
 def test_nothing_is_read_beside_a_label_whose_value_was_read_or_that_stands_on_blank_paper(engine):
     calls = []
-
-    class Counting:
-        def read_line(self, image):
-            calls.append(image.shape)
-            return engine.read_line(image)
+    Counting = counting(engine, calls)
 
     image, label_box = label_and_value("姓名：", "陈林", gap=90)
     value_box = (label_box[2] + 88, label_box[1], label_box[2] + 150, label_box[3])

@@ -32,7 +32,7 @@ from pipeline.model import Box, PageContent, TextLine
 from pipeline.limits import page_too_complex
 from pipeline.errors import PrecheckError, UnreadablePdf
 from pipeline.ocr import OcrEngine, OcrEngineUnavailable, OcrLine
-from pipeline.reread import read_beside_lone_labels, reread_numbers
+from pipeline.reread import read_beside_lone_labels, redetect_number_lines, reread_numbers
 
 Rect = tuple[float, float, float, float]  # x0, top, x1, bottom, in pixels or points
 
@@ -619,7 +619,8 @@ def read_image(
     grey = remove_colour(image)
     rotation, ocr_lines = read_upright(grey, engine)
     upright = turn(grey, rotation) if rotation else grey
-    ocr_lines = read_beside_lone_labels(upright, reread_numbers(upright, ocr_lines, engine), engine)
+    ocr_lines = redetect_number_lines(upright, reread_numbers(upright, ocr_lines, engine), engine)
+    ocr_lines = read_beside_lone_labels(upright, ocr_lines, engine)
     h_px, w_px = grey.shape[:2]
     source = f"ocr:{engine.name}"
     lines = tuple(_text_line(line, rotation, w_px, h_px, dpi, number, source) for line in ocr_lines)

@@ -12,6 +12,10 @@ A field's label read alone on its row (姓名： and nothing after it) most ofte
 detector, working on the page scaled down, did not box a short value standing apart (a two-
 character name printed in a wide cell): the recogniser reads it surely from its own crop. The
 ink beside the label, up to the next line on the row, is cropped and read once.
+
+A number's label read on a swollen or doubtful line with no whole number after it (证书编:号
+5003192016饮行) means the detector ran the number into a seal's words just under it: that
+line's region is detected and read again on its own, at the page's full resolution.
 """
 
 from __future__ import annotations
@@ -125,6 +129,50 @@ def _ink_beside(image: np.ndarray, label: tuple[float, float, float, float],
     if first > _START_WITHIN * h or last - first < 0.6 * h:
         return None  # no value starts near the label, or only a speck
     return (left + max(0, first - 0.3 * h), top, left + min(right - left, last + 1 + 0.3 * h), bottom)
+
+
+# A number's label (证书编号, 证件号码, 身份证号, read with a colon misplaced or a character
+# missing).
+_NUMBER_LABEL = re.compile(r"(?:证书|证件|身份证|公民身份)[编号码:：\s]{1,4}")
+# A line box this many times the page's median line height took in more than its line.
+_SWOLLEN = 1.6
+# A labelled line read with less confidence than this is also detected again.
+_DOUBTFUL = 0.8
+
+
+def redetect_number_lines(image: np.ndarray, lines: list[OcrLine], engine: OcrEngine) -> list[OcrLine]:
+    """lines, where a number's label was read without a whole number after it on a swollen
+    or doubtful line (the page's detector, on the page scaled down, ran the number into a
+    seal's text below it), with that line's region detected and read again on its own; the
+    lines found there replace it when they make more whole numbers."""
+    heights = sorted(line.box[3] - line.box[1] for line in lines)
+    if not heights:
+        return lines
+    median = heights[len(heights) // 2]
+    out: list[OcrLine] = []
+    for line in lines:
+        x0, top, x1, bottom = line.box
+        if (_NUMBER_LABEL.search(line.text) and not _whole_numbers(line.text)
+                and (bottom - top > _SWOLLEN * median or line.confidence < _DOUBTFUL)):
+            crop = _crop(image, line.box)
+            found = engine.read(crop) if crop is not None else []
+            if _whole_numbers("".join(f.text for f in found)) > 0:
+                left, up = max(0, int(x0)), max(0, int(top - _MARGIN * (bottom - top)))
+                moved = [replace(f, box=(f.box[0] + left, f.box[1] + up, f.box[2] + left, f.box[3] + up))
+                         for f in found]
+                # a neighbouring line the crop took in was read already
+                out += [f for f in moved if not any(o is not line and _covers(o.box, f.box) for o in lines)]
+                continue
+        out.append(line)
+    return out
+
+
+def _covers(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether box a holds most of box b."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    area = (b[2] - b[0]) * (b[3] - b[1])
+    return w > 0 and h > 0 and area > 0 and w * h > 0.5 * area
 
 
 def _runs(text: str) -> list[str]:

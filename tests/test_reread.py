@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.ocr import OcrLine
-from pipeline.reread import read_beside_lone_labels, reread_numbers
+from pipeline.reread import read_beside_lone_labels, redetect_number_lines, reread_numbers
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 NUMBER = "S000050000111232000111"
@@ -91,4 +91,38 @@ def test_nothing_is_read_beside_a_label_whose_value_was_read_or_that_stands_on_b
     assert read_beside_lone_labels(blank, alone, Counting()) == alone
     not_a_label = [OcrLine("中华人民共和国", label_box, 0.99)]
     assert read_beside_lone_labels(image, not_a_label, Counting()) == not_a_label
+    assert calls == []
+
+
+def number_over_seal_text() -> np.ndarray:
+    """A certificate number with a seal's words printed just under its end, closer than a
+    line's height: the page's detector, on the page scaled down, boxes them as one line."""
+    font = ImageFont.truetype(FONT, 28)
+    img = Image.new("L", (760, 100), 255)
+    draw = ImageDraw.Draw(img)
+    draw.text((10, 10), "证书编号：" + NUMBER, font=font, fill=20)
+    draw.text((560, 44), "餐饮行业协会", font=font, fill=90)
+    return np.asarray(img)
+
+
+def test_a_number_run_into_the_words_under_it_is_detected_again_on_its_own(engine):
+    image = number_over_seal_text()
+    swollen = OcrLine("证书编:号5003192016饮行", (0, 0, image.shape[1], image.shape[0]), 0.61)
+    others = [OcrLine("姓名：王伟", (0, 200, 150, 235), 0.99), OcrLine("性别：男", (0, 240, 150, 275), 0.99)]
+    lines = redetect_number_lines(image, [swollen, *others], engine)
+    assert any(NUMBER in line.text.replace(" ", "") for line in lines)
+    assert swollen not in lines and all(o in lines for o in others)
+
+
+def test_a_labelled_line_with_its_number_whole_is_not_detected_again(engine):
+    calls = []
+
+    class Counting:
+        def read(self, image):
+            calls.append(image.shape)
+            return engine.read(image)
+
+    image = number_over_seal_text()
+    whole = OcrLine("证书编号：" + NUMBER, (0, 0, image.shape[1], image.shape[0]), 0.61)
+    assert redetect_number_lines(image, [whole], Counting()) == [whole]
     assert calls == []

@@ -65,6 +65,12 @@ NEAR_MISS_AT = 0.4
 # coloured ink this bright (stamp ink; a blue ballpoint's brightest channel is about 110, a
 # blue stamp's about 175-190).
 SIGNATURE_DARKER = 60
+# ...and fainter ink, this much darker, joined to such ink within this many mm, belongs to
+# the same stroke: pieces of one blurred stroke in the hard corpora's phone photos lay up to
+# about 0.8 mm apart; grown without a bound, a label's blurred print ran into one stroke.
+PEN_FAINT_DARKER = 35
+PEN_FAINT_REACH_MM = 0.8
+PEN_SEED_BRIGHT = 125
 STAMP_BRIGHT = 140
 # A line box taller than this many characters' height took in more than its text.
 TALL_LINE = 1.6
@@ -429,8 +435,14 @@ def _handwriting_in(page: _Page, region: Rect, texts: list[_Text], label_line: _
         _blank(printed, page.displayed(t.box), box, True)
     hi = crop.max(axis=2)
     for s in seals:  # a seal in a grey scan is as dark as a pen: see _clear_grey_seal
+        level = _seal_ink_level(page, s)
+        darker = hi < level - SEAL_PEN_DARKER
         if s.colour == "grey":
-            _clear_grey_seal(dark, s, box, hi < _seal_ink_level(page, s) - SEAL_PEN_DARKER, page.px_per_mm)
+            _clear_grey_seal(dark, s, box, darker, page.px_per_mm)
+        elif level > 0:
+            # a coloured seal's ink darkens at its strokes' edges in a low-resolution or
+            # blurred scan: within the seal only ink clearly darker than its own is a pen's
+            dark[(_seal_radius(s, box, dark.shape) <= SEAL_RING_TO) & ~darker] = False
     strokes = _long_strokes(dark, char_h, page.px_per_mm, printed)
     ys, xs = np.nonzero(strokes)
     mm = page.px_per_mm
@@ -481,7 +493,24 @@ def _pen_ink(crop: np.ndarray, paper: float, px_per_mm: float) -> np.ndarray:
     win = max(3, round(PAPER_WINDOW_MM * px_per_mm) | 1)
     local = np.minimum(cv2.dilate(hi, cv2.getStructuringElement(cv2.MORPH_RECT, (win, win))), paper)
     chroma = hi - crop.min(axis=2)
-    return (hi < local.astype(np.int16) - SIGNATURE_DARKER) & ~((chroma >= 40) & (hi >= STAMP_BRIGHT))
+    not_stamp = ~((chroma >= 40) & (hi >= STAMP_BRIGHT))
+    strong = (hi < local.astype(np.int16) - SIGNATURE_DARKER) & not_stamp
+    # A blurred or thin stroke is dark along its middle only: the fainter ink joined to it
+    # is taken too (hysteresis), so that one stroke is not read as specks.
+    weak = (hi < local.astype(np.int16) - PEN_FAINT_DARKER) & not_stamp
+    # A stamp's ink darkens at its strokes' edges in a low-resolution scan: only ink as dark as
+    # a pen's, or colourless, grows (else a stamped seal's glyphs grow into strokes)...
+    seeds = strong & ((hi < PEN_SEED_BRIGHT) | (chroma < 40))
+    # ...and only near itself: grown further, the blurred print of a label runs into one stroke
+    reach = max(1, round(PEN_FAINT_REACH_MM * px_per_mm))
+    near = cv2.dilate(seeds.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
+    n, labels = cv2.connectedComponents((weak & near).astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return strong
+    seeded = np.zeros(n, dtype=bool)
+    seeded[labels[seeds]] = True
+    seeded[0] = False
+    return strong | seeded[labels]
 
 
 def _printed(t: _Text) -> bool:
@@ -510,8 +539,23 @@ def _seal_ink_level(page: _Page, s: SealHit) -> float:
     centre = (round(s.cx - box[0]), round(s.cy - box[1]))
     cv2.ellipse(band, centre, (round(s.a), round(s.b)), s.angle, 0, 360, 255, -1)
     cv2.ellipse(band, centre, (round(s.a * 0.85), round(s.b * 0.85)), s.angle, 0, 360, 0, -1)
-    ink = hi[(band > 0) & (hi < page.paper - SIGNATURE_DARKER)]
+    if s.colour == "grey":
+        ink = hi[(band > 0) & (hi < page.paper - SIGNATURE_DARKER)]
+    else:  # the seal's coloured ink, bright in its own channel (a red seal's R about 220)
+        chroma = hi.astype(np.int16) - crop.min(axis=2)
+        ink = hi[(band > 0) & (chroma >= 40)]
     return float(np.median(ink)) if ink.size >= 50 else 0.0
+
+
+def _seal_radius(s: SealHit, origin: Rect, shape: tuple[int, ...]) -> np.ndarray:
+    """For each pixel of a crop at origin, its distance from the seal's centre in units of
+    the seal's outline (1 on the outline, along every direction of an oval)."""
+    h, w = shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w]
+    t = math.radians(s.angle)
+    dx, dy = xs + origin[0] - s.cx, ys + origin[1] - s.cy
+    u, v = dx * math.cos(t) + dy * math.sin(t), -dx * math.sin(t) + dy * math.cos(t)
+    return np.sqrt((u / max(s.a, 1.0)) ** 2 + (v / max(s.b, 1.0)) ** 2)
 
 
 def _clear_grey_seal(dark: np.ndarray, s: SealHit, origin: Rect, darker: np.ndarray, px_per_mm: float) -> None:
@@ -520,12 +564,7 @@ def _clear_grey_seal(dark: np.ndarray, s: SealHit, origin: Rect, darker: np.ndar
     ink between them, pieces lying wholly in the band of the seal's name are its glyphs (run
     together along the arc in a blurred scan), and pieces reaching further in or out are pen
     strokes drawn across the seal."""
-    h, w = dark.shape
-    ys, xs = np.mgrid[0:h, 0:w]
-    t = math.radians(s.angle)
-    dx, dy = xs + origin[0] - s.cx, ys + origin[1] - s.cy
-    u, v = dx * math.cos(t) + dy * math.sin(t), -dx * math.sin(t) + dy * math.cos(t)
-    rho = np.sqrt((u / max(s.a, 1.0)) ** 2 + (v / max(s.b, 1.0)) ** 2)
+    rho = _seal_radius(s, origin, dark.shape)
     dark[((rho >= SEAL_RING_FROM) & (rho <= SEAL_RING_TO) | (rho < SEAL_STAR_TO)) & ~darker] = False
     inside = rho < SEAL_RING_FROM
     # a printed frame or rule under the seal (a stamp's box, a table), tilted with the scan:

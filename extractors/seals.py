@@ -6,7 +6,8 @@ a five-pointed star in the middle. The detector works on the page shrunk to abou
 - ink maps: one mask per stamp colour (red, purple, blue: hue and chroma) and one of the
   dark, colourless ink (for grey scans and for seals photocopied in black and white);
 - candidates: Hough circles on each map, and for the colour maps also ellipses fitted to
-  blobs (oval seals);
+  blobs (oval seals), for the grey map circles round blobs shaped like a seal's star (an oval
+  seal among grey print);
 - each candidate is refitted to the outer edge of its ring (an ellipse, so ovals come out
   right) and judged in the seal's own polar frame: how much of the ring is inked, how much
   less ink lies just outside it, the text band inside it, the star in the middle.
@@ -44,6 +45,12 @@ RING_PREFILTER = 0.3
 CIRCLE_REFIT_AT = 0.8
 # Hough candidates examined per ink map, best accumulator first.
 MAX_CANDIDATES = 14
+# A seal's star spans about this share of its radius from its centre to a point (half its
+# width), fills this share of its convex hull, and at most MAX_STARS are looked round.
+STAR_OF_RADIUS = (0.15, 0.45)
+STAR_SOLIDITY = (0.35, 0.7)
+STAR_NOTCH = 0.2  # a notch's depth, as a share of half the star's width
+MAX_STARS = 6
 # Colour families by OpenCV hue (degrees / 2) and the least chroma (max - min of RGB)
 # that counts as coloured ink; paper tints and JPEG noise stay under it.
 HUES: dict[str, tuple[tuple[int, int], ...]] = {
@@ -211,6 +218,41 @@ def _blob_ellipses(mask: np.ndarray, r_min: float, r_max: float) -> list[_Ellips
     return out
 
 
+def _around_stars(mask: np.ndarray, r_min: float, r_max: float) -> list[_Ellipse]:
+    """Circles of a few sizes round the blobs most like a seal's filled five-pointed star (a
+    grey oval seal, which the circle transform misses among the print of a grey scan; its
+    star marks its centre). A star: a solid blob about as wide as tall, STAR_OF_RADIUS of a
+    seal's radius across, cut by four to seven deep notches (five, and print run into it),
+    filling about half its convex hull; the MAX_STARS nearest that half are taken."""
+    solid = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(solid, connectivity=8)
+    lo, hi = STAR_OF_RADIUS[0] * r_min, STAR_OF_RADIUS[1] * r_max
+    stars: list[tuple[float, float, float]] = []
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        half = max(w, h) / 2
+        if not (lo <= half <= hi and 0.75 <= w / max(h, 1) <= 1.33):
+            continue
+        blob = (labels[y : y + h, x : x + w] == i).astype(np.uint8)
+        contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        outline = max(contours, key=cv2.contourArea)
+        hull = np.sort(cv2.convexHull(outline, returnPoints=False), axis=0)
+        solidity = area / max(cv2.contourArea(outline[hull[:, 0]]), 1.0)
+        if not (STAR_SOLIDITY[0] <= solidity <= STAR_SOLIDITY[1]) or len(hull) < 4:
+            continue
+        try:
+            defects = cv2.convexityDefects(outline, hull)
+        except cv2.error:
+            continue
+        deep = 0 if defects is None else int((defects.reshape(-1, 4)[:, 3] / 256.0 > STAR_NOTCH * half).sum())
+        if 4 <= deep <= 7:
+            stars.append((abs(solidity - 0.5), float(centroids[i][0]), float(centroids[i][1])))
+    out: list[_Ellipse] = []
+    for _, cx, cy in sorted(stars)[:MAX_STARS]:
+        out += [_Ellipse(cx, cy, r, r, 0.0) for r in np.linspace(1.1 * r_min, 0.85 * r_max, 3)]
+    return out
+
+
 # --- the seal's own frame ----------------------------------------------------------------
 
 _ANGLES = 180  # polar samples around the ring
@@ -347,6 +389,7 @@ def _features(mask: np.ndarray, e: _Ellipse) -> _Features:
     )
 
 
+
 LONG_RUN = 5  # angle samples (10 degrees)
 
 
@@ -405,6 +448,8 @@ def find_seals(rgb: np.ndarray, dpi: float, maps: InkMaps | None = None) -> list
         cands = _hough(mask, r_min, r_max, grey)
         if not grey:
             cands += _blob_ellipses(mask, r_min, r_max)
+        else:
+            cands += _around_stars(mask, r_min, r_max)
         for cand in cands:
             if _explained(cand, hits, maps.scale):
                 continue  # another circle of a seal already found

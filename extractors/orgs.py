@@ -63,12 +63,6 @@ _GENERIC_ENDINGS = (
 )
 
 
-# A firm's name runs place, trade name (字号, two characters or more), trade, form (企业名称登记
-# 管理规定): two names that share the trade and form but not one character of the trade name's
-# first two are two firms. (Distinctive parts shorter than twice this are not split so.)
-TRADE_NAME = 2
-
-
 def _ending(name: str) -> str:
     """The longest generic ending a canonical name has ("" for none)."""
     for ending in sorted(_GENERIC_ENDINGS, key=len, reverse=True):
@@ -102,10 +96,7 @@ def org_similarity(read: str, name: str) -> float:
         return 0.0
     ending = _ending(b)
     distinct = b[: len(b) - len(ending)]
-    mine = _without_ending(a, ending)
-    if len(distinct) >= 2 * TRADE_NAME and not set(distinct[:TRADE_NAME]) & set(mine[: len(distinct) + 1]):
-        return 0.0  # another trade name: 华渝电力工程 is not 两江电力工程
-    own = _ratio(mine, distinct)
+    own = _ratio(_without_ending(a, ending), distinct)
     if distinct:  # ...found where it is in the reading: a slip at the ending's start can
         edits, _, _ = approximate_find(distinct, a)  # cut the ending in the wrong place
         own = max(own, 1.0 - edits / len(distinct))

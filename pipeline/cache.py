@@ -297,8 +297,8 @@ def _tree_hash(paths: Sequence[Path]) -> str:
 def reader_fingerprint() -> str:
     """The code a page's reading depends on: rendering, OCR, the marks on the image."""
     pipeline = _ROOT / "pipeline"
-    return _tree_hash([pipeline / "pages.py", pipeline / "ocr.py", pipeline / "model.py", pipeline / "limits.py",
-                       _ROOT / "extractors"])
+    return _tree_hash([pipeline / "pages.py", pipeline / "ocr.py", pipeline / "reread.py", pipeline / "model.py",
+                       pipeline / "limits.py", _ROOT / "extractors"])
 
 
 @lru_cache(maxsize=1)

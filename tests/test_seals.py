@@ -139,6 +139,18 @@ def test_grey_oval_seals_are_found_round_their_star(seed):
     assert next(h for h in hits if matches(h, unit)).shape == "oval"
 
 
+@pytest.mark.parametrize("seed", [3, 5])
+def test_a_seal_struck_twice_over_the_stamped_words_is_a_seal(seed):
+    """Struck twice over the red frame of the stamped words, the seal's outlines run into a
+    thick ring (seed 5: ink just inside the ring at 0.86 of the angles, a logo's mark); with its
+    star and clean outer edge it is a seal, not a doubt that asks a person to look."""
+    img = new_page(DPI, paper=(242, 241, 236))
+    draw_rect_stamp(img, (300, 880), ["此件与原件相符"], 44, SEAL_RED, random.Random(seed))
+    stamp_seal(img, (700, 940), 118, UNIT, random.Random(seed + 10), double=True)
+    [hit] = find_seals(np.asarray(img.convert("RGB")), DPI)
+    assert hit.confidence >= SEAL_AT and hit.colour == "red"
+
+
 @pytest.mark.parametrize("look", ["faint", "double", "edge"])
 def test_faint_bounced_and_half_off_the_page(look):
     rgb, info = page(seed=6, seal_look=look, colour_mode="colour", decor="none")

@@ -393,7 +393,6 @@ def _features(mask: np.ndarray, e: _Ellipse) -> _Features:
     )
 
 
-
 LONG_RUN = 5  # angle samples (10 degrees)
 
 

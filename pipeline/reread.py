@@ -151,13 +151,13 @@ def redetect_number_lines(image: np.ndarray, lines: list[OcrLine], engine: OcrEn
     median = heights[len(heights) // 2]
     out: list[OcrLine] = []
     for line in lines:
-        x0, top, x1, bottom = line.box
+        _, top, _, bottom = line.box
         if (_NUMBER_LABEL.search(line.text) and not _whole_numbers(line.text)
                 and (bottom - top > _SWOLLEN * median or line.confidence < _DOUBTFUL)):
-            crop = _crop(image, line.box)
+            crop, bounds = _crop(image, line.box), _crop_bounds(image, line.box)
             found = engine.read(crop) if crop is not None else []
-            if _whole_numbers("".join(f.text for f in found)) > 0:
-                left, up = max(0, int(x0)), max(0, int(top - _MARGIN * (bottom - top)))
+            if bounds is not None and _whole_numbers("".join(f.text for f in found)) > 0:
+                left, up = bounds[0], bounds[1]
                 moved = [replace(f, box=(f.box[0] + left, f.box[1] + up, f.box[2] + left, f.box[3] + up))
                          for f in found]
                 # a neighbouring line the crop took in was read already
@@ -194,7 +194,9 @@ def _wanting(text: str) -> bool:
     return any(not _whole(run) and any(abs(len(run) - n) <= _NEAR for n in _WHOLE) for run in _runs(text))
 
 
-def _crop(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray | None:
+def _crop_bounds(image: np.ndarray, box: tuple[float, float, float, float]) -> tuple[int, int, int, int] | None:
+    """The pixel bounds (x0, top, x1, bottom) _crop takes for a line box: the box with a
+    vertical margin, clipped to the image; None when too small to read."""
     h, w = image.shape[:2]
     x0, top, x1, bottom = box
     m = _MARGIN * (bottom - top)
@@ -202,5 +204,13 @@ def _crop(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarr
     top, bottom = max(0, int(top - m)), min(h, int(np.ceil(bottom + m)))
     if x1 - x0 < 8 or bottom - top < 4:
         return None
+    return x0, top, x1, bottom
+
+
+def _crop(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray | None:
+    bounds = _crop_bounds(image, box)
+    if bounds is None:
+        return None
+    x0, top, x1, bottom = bounds
     crop = image[top:bottom, x0:x1]
     return cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB) if crop.ndim == 2 else np.ascontiguousarray(crop)

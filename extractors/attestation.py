@@ -8,6 +8,8 @@ or 此件与原件相付 still count, and a line that merely holds 原件 does n
 
 from __future__ import annotations
 
+from collections import Counter
+
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -74,9 +76,18 @@ def approximate_find(pattern: str, text: str) -> tuple[int, int, int]:
 
 def accepted(phrase: str, edits: int) -> bool:
     """Whether a phrase found with this many edits counts."""
-    if len(phrase) <= SHORT_PHRASE:
-        return edits <= 1
-    return edits <= int(MAX_EDIT_SHARE * len(phrase))
+    return edits <= _edits_allowed(phrase)
+
+
+def _edits_allowed(phrase: str) -> int:
+    return 1 if len(phrase) <= SHORT_PHRASE else int(MAX_EDIT_SHARE * len(phrase))
+
+
+def _shared(phrase: str, text: str) -> int:
+    """How many of phrase's characters text holds (as a multiset): no stretch of text is
+    fewer than len(phrase) - shared edits from phrase, so the search is skipped where that
+    bound rules a phrase out (every page line is tried against every phrase)."""
+    return sum((Counter(phrase) & Counter(text)).values())
 
 
 def find_phrase(text: str, phrases: tuple[str, ...]) -> PhraseMatch | None:
@@ -85,6 +96,8 @@ def find_phrase(text: str, phrases: tuple[str, ...]) -> PhraseMatch | None:
     flat = strip_spaces(normalise(text))
     best: PhraseMatch | None = None
     for phrase in phrases:
+        if len(phrase) - _shared(phrase, flat) > _edits_allowed(phrase):
+            continue
         edits, start, end = approximate_find(phrase, flat)
         if not accepted(phrase, edits):
             continue
@@ -100,6 +113,8 @@ def nearest_miss(text: str, phrases: tuple[str, ...]) -> float:
     flat = strip_spaces(normalise(text))
     best = 0.0
     for phrase in phrases:
+        if _shared(phrase, flat) / len(phrase) <= best:
+            continue  # it cannot score higher
         edits, _, _ = approximate_find(phrase, flat)
         best = max(best, 1.0 - edits / len(phrase))
     return best

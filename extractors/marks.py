@@ -25,7 +25,7 @@ import numpy as np
 
 from pipeline.model import Box, Mark, PageContent
 from pipeline.ocr import OcrEngine
-from pipeline.pages import remove_colour, rotate_box, split_box, turn, unrotate_box
+from pipeline.pages import channel_max, channel_min, remove_colour, rotate_box, split_box, turn, unrotate_box
 
 from .attestation import (
     attestation_phrases,
@@ -34,7 +34,7 @@ from .attestation import (
     nearest_miss,
 )
 from .copy_marks import FOUND_AT, attestation_block, near_attestation
-from .seal_text import read_seal_text, seal_ink
+from .seal_text import SealText, read_seal_text, read_seal_texts, seal_ink
 from .seals import SEAL_AT, InkMaps, SealHit, find_seals, ink_maps
 
 Rect = tuple[float, float, float, float]
@@ -116,14 +116,39 @@ class _Text:
     source: str  # "ocr" (the page's lines) or "stamp:<colour>"
 
 
-def find_marks(rgb: np.ndarray, content: PageContent, engine: OcrEngine, dpi: float) -> tuple[Mark, ...]:
+@dataclass(frozen=True)
+class SealsSeen:
+    """What find_marks needs of a page image before its OCR: the ink maps, the seals, and
+    (when an engine was given) each readable seal's name read both ways (read_seal_texts)."""
+
+    maps: InkMaps
+    seals: list[SealHit]
+    names: dict[int, tuple[SealText, SealText]] | None = None
+
+
+def look_for_seals(rgb: np.ndarray, dpi: float, engine: OcrEngine | None = None) -> SealsSeen:
+    """The part of find_marks that does not need the page's OCR: pipeline.pages runs it on a
+    second thread (engine: one of its own, engines not being thread-safe) while the page is
+    OCR-ed. Every readable seal's name is read with its confirmation, since whether a seal
+    certifies a copy is known only from the OCR."""
+    maps = ink_maps(rgb, dpi)
+    seals = find_seals(rgb, dpi, maps)
+    names = None
+    if engine is not None:
+        names = {i: read_seal_texts(rgb, hit, engine) for i, hit in enumerate(seals) if _name_readable(hit)}
+    return SealsSeen(maps, seals, names)
+
+
+def find_marks(rgb: np.ndarray, content: PageContent, engine: OcrEngine, dpi: float,
+               seen: SealsSeen | None = None) -> tuple[Mark, ...]:
     """The seals, attestation and signature on a page image (RGB, displayed frame) that was
     read into content at dpi. OCR runs only on what the page's own reading cannot give: the
     strip of each seal found, coloured ink when no attestation was read, the region above a
-    label such as 经办人 when still none was."""
+    label such as 经办人 when still none was. seen: look_for_seals(rgb, dpi), when already
+    run."""
     page = _Page(rgb, dpi, content.rotation)
-    maps = ink_maps(rgb, dpi)
-    seals = find_seals(rgb, dpi, maps)
+    seen = seen if seen is not None else look_for_seals(rgb, dpi)
+    maps, seals = seen.maps, seen.seals
     texts = [_Text(line.text, page.upright(page.from_points(line.box)), line.confidence, "ocr")
              for line in content.lines]
     att = _best_attestation(texts)
@@ -144,9 +169,10 @@ def find_marks(rgb: np.ndarray, content: PageContent, engine: OcrEngine, dpi: fl
     # the seals' names; the one stamped over the attestation is read twice (its name is
     # compared with the applicant's unit and recommender)
     block = attestation_block(tuple(marks))
-    for hit in seals:
+    for i, hit in enumerate(seals):
         certifying = block is not None and near_attestation(page.to_points(hit.box), block)
-        marks.append(page.seal_mark(hit, engine, confirm=certifying))
+        read = seen.names.get(i) if seen.names is not None else None
+        marks.append(page.seal_mark(hit, engine, confirm=certifying, read=read))
     if not maps.has_colour and not any(h.confidence >= SEAL_AT for h in seals):
         # No coloured ink anywhere: a seal here could be found by its shape only, which damage
         # breaks (a faint oval in a grey JPEG). "None seen" is then a doubt, not a certainty.
@@ -188,7 +214,7 @@ class _Page:
         self.rotation = rotation
         self.h, self.w = rgb.shape[:2]
         self.px_per_mm = dpi / 25.4
-        self.paper = float(np.percentile(rgb[::8, ::8].max(axis=2), 90))
+        self.paper = float(np.percentile(channel_max(rgb[::8, ::8]), 90))
 
     def from_points(self, b: Box) -> Rect:
         k = self.dpi / 72.0
@@ -219,8 +245,8 @@ class _Page:
         crop, _ = self.crop(r)
         if crop.size == 0:
             return ""
-        hi = crop.max(axis=2).astype(np.int16)
-        chroma = hi - crop.min(axis=2).astype(np.int16)
+        hi = channel_max(crop).astype(np.int16)
+        chroma = hi - channel_min(crop).astype(np.int16)
         inked = (chroma >= 40) & (hi < self.paper - 10)
         if inked.sum() < 0.02 * chroma.size:
             dark = (hi < self.paper - 90).sum()
@@ -230,14 +256,20 @@ class _Page:
                   "blue": int(((hue >= 95) & (hue < 130)).sum())}
         return max(counts, key=lambda k: counts[k])
 
-    def seal_mark(self, hit: SealHit, engine: OcrEngine, confirm: bool = False) -> Mark:
+    def seal_mark(self, hit: SealHit, engine: OcrEngine, confirm: bool = False,
+                  read: tuple[SealText, SealText] | None = None) -> Mark:
+        """read: the seal's name already read both ways (look_for_seals)."""
         text, conf = "", 0.0
-        if hit.confidence >= SEAL_AT and hit.visible >= 0.6:
-            read = read_seal_text(self.rgb, hit, engine, confirm)
-            text, conf = read.text, read.confidence
+        if _name_readable(hit):
+            name = (read[1] if confirm else read[0]) if read is not None else read_seal_text(self.rgb, hit, engine, confirm)
+            text, conf = name.text, name.confidence
             if hit.colour == "grey":
                 conf *= GREY_SEAL_TEXT  # the print under a grey seal reads into its name
         return Mark("seal", self.to_points(hit.box), hit.confidence, hit.shape, hit.colour, text, conf)
+
+
+def _name_readable(hit: SealHit) -> bool:
+    return hit.confidence >= SEAL_AT and hit.visible >= 0.6
 
 
 # --- the attestation -----------------------------------------------------------------------
@@ -403,7 +435,7 @@ def _first_glyph_height(page: _Page, label: Rect) -> float | None:
     crop, _ = page.crop(page.displayed((label[0], label[1], label[0] + 0.9 * h, label[3])))
     if crop.size == 0:
         return None
-    dark = crop.max(axis=2) < page.paper - SIGNATURE_DARKER
+    dark = channel_max(crop) < page.paper - SIGNATURE_DARKER
     if page.rotation in (90, 270):
         dark = dark.T  # the upright frame's rows are the displayed frame's columns
     rows = np.flatnonzero(dark.sum(axis=1) >= 2)
@@ -433,7 +465,7 @@ def _handwriting_in(page: _Page, region: Rect, texts: list[_Text], label_line: _
         if t is label_line or not _printed(t) or (t.box[3] - t.box[1]) > TALL_LINE * line_h:
             continue
         _blank(printed, page.displayed(t.box), box, True)
-    hi = crop.max(axis=2)
+    hi = channel_max(crop)
     for s in seals:  # a seal in a grey scan is as dark as a pen: see _clear_grey_seal
         level = _seal_ink_level(page, s)
         darker = hi < level - SEAL_PEN_DARKER
@@ -489,10 +521,10 @@ def _pen_ink(crop: np.ndarray, paper: float, px_per_mm: float) -> np.ndarray:
     them (the brightest within a few mm, no brighter than the page's paper: the light falls
     off across a phone's photo), and not the bright colour of stamp ink (a blue stamp's
     brightest channel is about 180, a blue ballpoint's about 110)."""
-    hi = np.ascontiguousarray(crop.max(axis=2))
+    hi = np.ascontiguousarray(channel_max(crop))
     win = max(3, round(PAPER_WINDOW_MM * px_per_mm) | 1)
     local = np.minimum(cv2.dilate(hi, cv2.getStructuringElement(cv2.MORPH_RECT, (win, win))), paper)
-    chroma = hi - crop.min(axis=2)
+    chroma = hi - channel_min(crop)
     not_stamp = ~((chroma >= 40) & (hi >= STAMP_BRIGHT))
     strong = (hi < local.astype(np.int16) - SIGNATURE_DARKER) & not_stamp
     # A blurred or thin stroke is dark along its middle only: the fainter ink joined to it
@@ -534,7 +566,7 @@ def _seal_ink_level(page: _Page, s: SealHit) -> float:
     crop, box = page.crop(s.box)
     if crop.size == 0:
         return 0.0
-    hi = crop.max(axis=2)
+    hi = channel_max(crop)
     band = np.zeros(hi.shape, dtype=np.uint8)
     centre = (round(s.cx - box[0]), round(s.cy - box[1]))
     cv2.ellipse(band, centre, (round(s.a), round(s.b)), s.angle, 0, 360, 255, -1)
@@ -542,7 +574,7 @@ def _seal_ink_level(page: _Page, s: SealHit) -> float:
     if s.colour == "grey":
         ink = hi[(band > 0) & (hi < page.paper - SIGNATURE_DARKER)]
     else:  # the seal's coloured ink, bright in its own channel (a red seal's R about 220)
-        chroma = hi.astype(np.int16) - crop.min(axis=2)
+        chroma = hi.astype(np.int16) - channel_min(crop)
         ink = hi[(band > 0) & (chroma >= 40)]
     return float(np.median(ink)) if ink.size >= 50 else 0.0
 

@@ -117,29 +117,47 @@ def read_seal_text(rgb: np.ndarray, hit: SealHit, engine: OcrEngine, confirm: bo
     way too (detection and recognition, rather than recognition of the whole strip) and
     trust the reading only as far as the two agree (OCR of seals drops and swaps characters
     with a confident face)."""
+    plain, confirmed = read_seal_texts(rgb, hit, engine, confirm)
+    return confirmed if confirm else plain
+
+
+def read_seal_texts(rgb: np.ndarray, hit: SealHit, engine: OcrEngine, confirm: bool = True) -> tuple[SealText, SealText]:
+    """(the strip's reading, that reading trusted as far as a second way of reading it
+    agrees); without confirm, the first twice. Both at once: a seal's reading is made before
+    it is known whether the seal certifies a copy (pipeline.pages reads seals beside the page's
+    OCR)."""
+    image = _strip_image(rgb, hit)
+    if image is None:
+        return SealText("", 0.0), SealText("", 0.0)
+    read_line = getattr(engine, "read_line", None)
+    if read_line is None:
+        read = _read_lines(engine, image)
+        return read, read
+    text, conf = read_line(image)  # the strip is one line: recognition alone reads it
+    first = SealText(normalise(text).replace(" ", ""), conf)
+    if not confirm or not first.text:
+        return first, first
+    second = _read_lines(engine, image)
+    agree = 1.0 - edit_distance(first.text, second.text) / max(len(first.text), len(second.text), 1)
+    conf = min(first.confidence, second.confidence)
+    return first, SealText(first.text, conf if agree >= AGREE else conf * agree * 0.5)
+
+
+def _strip_image(rgb: np.ndarray, hit: SealHit) -> np.ndarray | None:
+    """The seal's name unrolled into one line (RGB, with a white margin), or None when the
+    seal is too small to unroll."""
     h, w = rgb.shape[:2]
     pad = 4
     x0, y0 = max(0, int(hit.cx - hit.a - pad)), max(0, int(hit.cy - hit.a - pad))
     x1, y1 = min(w, int(hit.cx + hit.a + pad)), min(h, int(hit.cy + hit.a + pad))
     if x1 - x0 < 8 or y1 - y0 < 8:
-        return SealText("", 0.0)
+        return None
     ink = seal_ink(np.ascontiguousarray(rgb[y0:y1, x0:x1]), hit.colour)
     ring = unroll(ink, hit, (x0, y0))
     start, length = text_arc(ring)
     strip = np.roll(ring, -start, axis=1)[:, :length]
     strip = cv2.copyMakeBorder(strip, MARGIN_PX, MARGIN_PX, MARGIN_PX, MARGIN_PX, cv2.BORDER_CONSTANT, value=255)
-    image = cv2.cvtColor(strip, cv2.COLOR_GRAY2RGB)
-    read_line = getattr(engine, "read_line", None)
-    if read_line is None:
-        return _read_lines(engine, image)
-    text, conf = read_line(image)  # the strip is one line: recognition alone reads it
-    first = SealText(normalise(text).replace(" ", ""), conf)
-    if not confirm or not first.text:
-        return first
-    second = _read_lines(engine, image)
-    agree = 1.0 - edit_distance(first.text, second.text) / max(len(first.text), len(second.text), 1)
-    conf = min(first.confidence, second.confidence)
-    return SealText(first.text, conf if agree >= AGREE else conf * agree * 0.5)
+    return cv2.cvtColor(strip, cv2.COLOR_GRAY2RGB)
 
 
 def _read_lines(engine: OcrEngine, image: np.ndarray) -> SealText:

@@ -140,13 +140,19 @@ def evaluate_command(corpus: Path, truth: Path, reports: Path | None, out: Path 
 @main.command("bench")
 @click.argument("corpus", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--limit", type=int, default=None, help="Only the first N submissions.")
+@click.option("--overlap/--no-overlap", default=True, show_default=True,
+              help="Look for seals on a second thread while a page is OCR-ed (as `precheck check` and the "
+                   "service on a machine with a core to spare).")
 @_ocr_option
 @_dpi_option
-def bench_command(corpus: Path, limit: int | None, ocr: str, dpi: int) -> None:
+def bench_command(corpus: Path, limit: int | None, overlap: bool, ocr: str, dpi: int) -> None:
     """Per-stage time per page, pages per second, peak memory, pipeline vs raw OCR."""
+    from dataclasses import replace
+
     from .bench import run_bench
 
-    click.echo("\n".join(run_bench(corpus, _options(ocr, dpi, None), limit=limit).lines()))
+    options = replace(_options(ocr, dpi, None), overlap=overlap)
+    click.echo("\n".join(run_bench(corpus, options, limit=limit).lines()))
 
 
 @main.command("serve")

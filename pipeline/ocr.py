@@ -102,6 +102,7 @@ class RapidOcrEngine:
         # The models are part of what a cached reading depends on.
         self.version = f"{package_version}+PP-OCRv6_small+det{det_side}+bt{DET_BOX_THRESH}"
         self._ocr: Any = None  # rapidocr.RapidOCR, built on first use
+        self._twin: RapidOcrEngine | None = None
 
     def _params(self) -> dict[str, Any]:
         model_dir = _rapidocr_model_dir()
@@ -237,6 +238,13 @@ class RapidOcrEngine:
         if not result.txts:
             return "", 0.0
         return normalise_text(str(result.txts[0])), float(result.scores[0])
+
+    def twin(self) -> "RapidOcrEngine":
+        """A second engine of the same models and settings, made once, for a second thread
+        (an engine keeps state between calls; pipeline.pages reads seals with it)."""
+        if self._twin is None:
+            self._twin = RapidOcrEngine(self.threads, self.det_side)
+        return self._twin
 
     def warm_up(self) -> None:
         """Load all three models now (about 1.2 s) rather than on the first page."""

@@ -17,7 +17,8 @@ import math
 import time
 import unicodedata
 from collections import Counter
-from dataclasses import replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 import cv2
@@ -184,14 +185,15 @@ def turn(image: np.ndarray, rotation: int) -> np.ndarray:
 
 
 def read_pages(
-    pdf_bytes: bytes, engine: OcrEngine | None, dpi: int = 300, pages: range | None = None
+    pdf_bytes: bytes, engine: OcrEngine | None, dpi: int = 300, pages: range | None = None, overlap: bool = True
 ) -> list[PageContent]:
     """Read the pages (numbers from 1; all when None) of a PDF, each from its text layer or
-    by OCR with engine. Raises OcrEngineUnavailable if a page needs OCR and engine is None,
+    by OCR with engine. overlap: look for seals on a second thread while a page is OCR-ed
+    (off where every core already runs a worker of its own). Raises OcrEngineUnavailable if a page needs OCR and engine is None,
     UnreadablePdf when a parser fails on the file (pdfminer's syntax errors, pdfium's, a page
     count the parsers disagree on)."""
     try:
-        return _read_pages(pdf_bytes, engine, dpi, pages)
+        return _read_pages(pdf_bytes, engine, dpi, pages, overlap)
     except (PrecheckError, OcrEngineUnavailable, MemoryError):
         raise
     except ValueError as exc:
@@ -203,46 +205,98 @@ def read_pages(
 
 
 def _read_pages(
-    pdf_bytes: bytes, engine: OcrEngine | None, dpi: int = 300, pages: range | None = None
+    pdf_bytes: bytes, engine: OcrEngine | None, dpi: int, pages: range | None, overlap: bool
 ) -> list[PageContent]:
-    from extractors.marks import find_marks  # it imports this module's geometry
+    from extractors.marks import find_marks, look_for_seals  # it imports this module's geometry
 
     out: list[PageContent] = []
+    # While a page is OCR-ed, a second thread looks for its seals and reads their names (with
+    # an engine of its own: engines keep state) and then opens and renders the next page: the
+    # engine computes on one core, and OpenCV, NumPy, onnxruntime and pdfium release the GIL,
+    # so these leave a page's wall time. pdfium is never called from both threads at once:
+    # the main thread touches the document only after the next page is ready. Without a twin
+    # engine (tesseract) the seals' names are read after the page.
+    side = ThreadPoolExecutor(1, thread_name_prefix="seals") if engine is not None and overlap else None
+    twin = engine.twin() if side is not None and hasattr(engine, "twin") else None
+    # OpenCV's own threads would take the OCR's core from it (measured: the engine 15-25%
+    # slower beside a seal search on two threads, no slower beside one on one)
+    cv_threads = cv2.getNumThreads()
+    if side is not None:
+        cv2.setNumThreads(1)
     # pdfium reads the text layer and renders; pdfminer's parse of the file (no page is laid
     # out) serves only page_too_complex. pdfplumber laid every page out in Python: ~100 ms a
     # text page against ~5 ms here, for the same lines.
     doc = pdfium.PdfDocument(pdf_bytes)
     try:
-        numbers = _page_numbers(len(doc), pages)
+        numbers = list(_page_numbers(len(doc), pages))
         miner_pages = _pdfminer_pages(pdf_bytes, max(numbers, default=0))
-        for number in numbers:
+
+        def prepare(number: int) -> _Prepared:
+            return _prepare(doc, miner_pages[number - 1], number, dpi, engine)
+
+        def timed_prepare(number: int) -> tuple[_Prepared, float]:
+            t = time.perf_counter()
+            return prepare(number), time.perf_counter() - t
+
+        # a page's time is its own: its opening and rendering when done on this thread (none
+        # when done beside the page before), its reading, and any wait for the other thread
+        ready, carry = timed_prepare(numbers[0]) if numbers else (None, 0.0)
+        for i, number in enumerate(numbers):
             start = time.perf_counter()
-            pdf_page = doc[number - 1]
-            try:
-                layer = None
-                miner = miner_pages[number - 1]
-                # a page of too many operators would cost minutes to parse: read it as a scan
-                if not page_too_complex(_MinerPage(miner)):
-                    layer = PdfiumTextLayer(pdf_page, *_miner_frame(miner))
-                if layer is not None and layer.usable():
-                    content = layer.read(number)
-                else:
-                    if engine is None:
-                        raise OcrEngineUnavailable(
-                            f"page {number} has no usable text layer and needs OCR, but no OCR engine was given"
-                        )
-                    width, height = layer.size if layer is not None else _displayed_size(pdf_page, *_miner_frame(miner))
-                    image = _render_array(pdf_page, dpi)
-                    used_dpi = render_dpi(*pdf_page.get_size(), dpi)
-                    content = read_image(image, engine, used_dpi, number, width, height)
-                    # seals and stamps need the colours, which the OCR'd copy has lost
-                    content = replace(content, marks=find_marks(image, content, engine, used_dpi))
-            finally:
-                pdf_page.close()
-            out.append(replace(content, seconds=time.perf_counter() - start))
+            page, ready = ready, None
+            after = numbers[i + 1] if i + 1 < len(numbers) else None
+            if page.content is not None:
+                content = page.content
+            else:
+                seen = side.submit(look_for_seals, page.image, page.dpi, twin) if side is not None else None
+                ahead = side.submit(prepare, after) if side is not None and after is not None else None
+                try:
+                    content = read_image(page.image, engine, page.dpi, number, page.width, page.height)
+                finally:  # neither is left running past its page
+                    seals = seen.result() if seen is not None else None
+                    ready = ahead.result() if ahead is not None else None
+                # seals and stamps need the colours, which the OCR'd copy has lost
+                content = replace(content, marks=find_marks(page.image, content, engine, page.dpi, seals))
+            out.append(replace(content, seconds=time.perf_counter() - start + carry))
+            carry = 0.0
+            if ready is None and after is not None:
+                ready, carry = timed_prepare(after)
     finally:
+        if side is not None:
+            side.shutdown(wait=True)
+            cv2.setNumThreads(cv_threads)
         doc.close()
     return out
+
+
+@dataclass
+class _Prepared:
+    """A page opened: read from its text layer (content), or rendered for OCR (image)."""
+
+    content: PageContent | None
+    image: np.ndarray | None = None
+    dpi: float = 0.0
+    width: float = 0.0  # points, displayed
+    height: float = 0.0
+
+
+def _prepare(doc: pdfium.PdfDocument, miner: Any, number: int, dpi: int, engine: OcrEngine | None) -> _Prepared:
+    pdf_page = doc[number - 1]
+    try:
+        layer = None
+        # a page of too many operators would cost minutes to parse: read it as a scan
+        if not page_too_complex(_MinerPage(miner)):
+            layer = PdfiumTextLayer(pdf_page, *_miner_frame(miner))
+        if layer is not None and layer.usable():
+            return _Prepared(layer.read(number))
+        if engine is None:
+            raise OcrEngineUnavailable(
+                f"page {number} has no usable text layer and needs OCR, but no OCR engine was given"
+            )
+        width, height = layer.size if layer is not None else _displayed_size(pdf_page, *_miner_frame(miner))
+        return _Prepared(None, _render_array(pdf_page, dpi), render_dpi(*pdf_page.get_size(), dpi), width, height)
+    finally:
+        pdf_page.close()
 
 
 class _MinerPage:

@@ -32,6 +32,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def overlap_pays(workers: int) -> bool:
+    """Whether each of this many worker processes has a core to spare for the seal search
+    (Options.overlap): a worker of two busy threads, one per core at most."""
+    from .parallel import default_workers
+
+    return 2 * max(1, workers) <= default_workers()
+
+
 @dataclass(frozen=True, slots=True)
 class Options:
     ocr: str = "rapidocr"
@@ -44,6 +52,9 @@ class Options:
     # JSON); page images and evidence crops rendered for the HTML during a batch.
     mask_id: bool = False
     images: bool = True
+    # Look for seals on a second thread while a page is OCR-ed (pipeline.pages): it shortens a
+    # page where a core would otherwise idle, and only costs where every core runs a worker.
+    overlap: bool = field(default_factory=lambda: overlap_pays(1))
 
 
 class Prechecker:
@@ -55,6 +66,15 @@ class Prechecker:
         self._engine = None
         self.cache = cache  # page readings kept by content hash (pipeline.cache); None: read every page
         self.images_out: Path | None = None  # set by run_batch: page images and crops are rendered there
+
+    def warm_up_ocr(self) -> None:
+        """Load the OCR models now rather than at the first scanned page; with overlap, the
+        twin's too (it reads the seals beside the page's OCR)."""
+        engine = self.engine
+        if hasattr(engine, "warm_up"):
+            engine.warm_up()
+        if self.options.overlap and hasattr(engine, "twin"):
+            engine.twin().warm_up()
 
     @property
     def engine(self):
@@ -106,8 +126,11 @@ class Prechecker:
             doc = open_pdf(pdf)
         except PrecheckError as exc:
             return _error_report(sid, exc, form, pdf_name)
+        from functools import partial
+
         from .pages import read_pages
 
+        read_pages = partial(read_pages, overlap=self.options.overlap)
         n_read = min(doc.pages, self.options.max_pages_read)
         started = time.perf_counter()
         try:
@@ -218,9 +241,7 @@ class SubmissionHandler:
         self.checker.images_out = images_out
         if warm_up_ocr:
             try:
-                engine = self.checker.engine
-                if hasattr(engine, "warm_up"):
-                    engine.warm_up()
+                self.checker.warm_up_ocr()
             except OcrEngineUnavailable as exc:  # text-layer PDFs can still be checked
                 log.warning("OCR engine unavailable in this worker: %s", exc)
         if warm_up:
@@ -345,6 +366,7 @@ def _run_tasks(tasks: list[Task], finished: Callable[[Task, Any], None], options
 
     limits = WorkerLimits(batch.timeout, batch.memory_mb * 1024 * 1024 if batch.memory_mb else None)
     workers = default_workers() if batch.workers is None else batch.workers
+    options = replace(options, overlap=overlap_pays(workers))
     if batch.engine == "ray":
         from .ray_engine import RayPool
 

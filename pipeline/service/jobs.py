@@ -80,9 +80,7 @@ def _warm_up_pdf() -> bytes:
 
 
 def _warm_up(checker) -> None:
-    engine = checker.engine
-    if hasattr(engine, "warm_up"):
-        engine.warm_up()
+    checker.warm_up_ocr()
     form = {"category": list(checker.rules.categories)[0], "name": "预热", "id_number": "11010519491231002X",
             "birth_date": "1949-12-31", "grade": "技师"}
     quiet = logging.getLogger("RapidOCR")  # the blank page: "text detection result is empty"
@@ -173,7 +171,10 @@ class _Slot(threading.Thread):
         m = self.manager
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe(duplex=True)
-        options = {"ocr": m.settings.ocr, "dpi": m.settings.dpi, "rules_path": m.settings.rules_path}
+        from ..runner import overlap_pays
+
+        options = {"ocr": m.settings.ocr, "dpi": m.settings.dpi, "rules_path": m.settings.rules_path,
+                   "overlap": overlap_pays(m.settings.workers)}
         level = logging.getLogger("pipeline.service").getEffectiveLevel()
         proc = ctx.Process(target=worker_main, args=(child, options, level), name=f"precheck-worker-{self.number}",
                            daemon=True)

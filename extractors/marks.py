@@ -159,7 +159,7 @@ def find_marks(rgb: np.ndarray, content: PageContent, engine: OcrEngine, dpi: fl
             if att is not None:
                 break  # read; the rest need not be
     marks = _attestation_marks(page, texts, att)
-    sig = _signature(page, texts, att[1] if att else None, [s for s in seals if s.confidence >= SEAL_AT])
+    sig = _signature(page, texts, att, [s for s in seals if s.confidence >= SEAL_AT])
     if att is None and sig is not None and sig[1] >= FOUND_AT:
         marks = _corroborated(marks)
     if sig is not None:
@@ -387,10 +387,11 @@ def _inside(r: Rect, s: SealHit, margin: float) -> bool:
 # --- the signature ---------------------------------------------------------------------------
 
 
-def _signature(page: _Page, texts: list[_Text], attestation: Rect | None,
+def _signature(page: _Page, texts: list[_Text], att: tuple[_Text, Rect, float] | None,
                seals: list[SealHit]) -> tuple[Rect, float] | None:
     """The handler's signature (upright box, confidence): handwriting beside a label such as
-    经办人, or, with no label read, beside the attestation."""
+    经办人, or, with no label read, beside the attestation (att: _best_attestation's)."""
+    attestation = att[1] if att is not None else None
     mm = page.px_per_mm
     right, above, below = SIGNATURE_REACH_MM
     searches: list[tuple[Rect, _Text | None, float, float]] = []  # region, label line, weight, char height
@@ -399,6 +400,8 @@ def _signature(page: _Page, texts: list[_Text], attestation: Rect | None,
         if m is None:
             continue
         lab = _span(t, m.start, m.end)
+        if att is not None and t is att[0] and _mostly_within(lab, attestation):
+            continue  # 核对无(误) of the attestation's own words, read as the label 核对人
         # A line box may take in the signature the OCR could not read ("经办人：" over the
         # whole width, and as tall as the squiggle): the label's characters are measured by
         # the attestation's line (the same hand) or, failing that, by the label's own.
@@ -424,6 +427,14 @@ def _signature(page: _Page, texts: list[_Text], attestation: Rect | None,
         if found is not None and (best is None or found[1] * weight > best[1]):
             best = (found[0], found[1] * weight)
     return best
+
+
+def _mostly_within(a: Rect, b: Rect) -> bool:
+    """Whether most of box a lies in box b."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    area = (a[2] - a[0]) * (a[3] - a[1])
+    return w > 0 and h > 0 and area > 0 and w * h > 0.5 * area
 
 
 def _first_glyph_height(page: _Page, label: Rect) -> float | None:

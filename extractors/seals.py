@@ -66,6 +66,9 @@ PAPER_WINDOW_MM = 5.0
 # tints stay under about 15).
 FAINT_CHROMA = 20
 FAINT_MIN_VALUE = 150
+# ...and at least this much more coloured than the median within GROUND_WINDOW_MM.
+FAINT_ABOVE_GROUND = 8
+GROUND_WINDOW_MM = 10.0
 # A seal's colour needs this many work pixels of it on the page to be looked at.
 MIN_COLOUR_PIXELS = 150
 # Confidence at and above which a candidate is reported as a seal; weaker ones are kept as
@@ -149,7 +152,11 @@ def ink_maps(rgb: np.ndarray, dpi: float) -> InkMaps:
     hue = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)[:, :, 0]
     masks: dict[str, np.ndarray] = {}
     faint: dict[str, np.ndarray] = {}
-    pale = (chroma >= FAINT_CHROMA) & (hi >= FAINT_MIN_VALUE)
+    # Faint ink is more coloured than the ground around it: a tinted ground (a desk, the back
+    # of a booklet scanned beside the sheet, coloured paper) is as coloured as a faint stamp,
+    # but evenly, so the median colour of a window wider than a seal's strokes is its own.
+    ground = cv2.medianBlur(chroma, max(3, int(GROUND_WINDOW_MM * dpi / k / 25.4) | 1))
+    pale = (chroma >= FAINT_CHROMA) & (hi >= FAINT_MIN_VALUE) & (cv2.subtract(chroma, ground) >= FAINT_ABOVE_GROUND)
     for name, ranges in HUES.items():
         in_hue = np.zeros(hue.shape, dtype=bool)
         for lo_h, hi_h in ranges:

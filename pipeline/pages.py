@@ -211,11 +211,12 @@ def _read_pages(
 
     out: list[PageContent] = []
     # While a page is OCR-ed, a second thread looks for its seals and reads their names (with
-    # an engine of its own: engines keep state) and then opens and renders the next page: the
-    # engine computes on one core, and OpenCV, NumPy, onnxruntime and pdfium release the GIL,
-    # so these leave a page's wall time. pdfium is never called from both threads at once:
-    # the main thread touches the document only after the next page is ready. Without a twin
-    # engine (tesseract) the seals' names are read after the page.
+    # an engine of its own: engines keep state), then opens and renders the next page and makes
+    # its colourless copy for the OCR: the engine computes on one core, and OpenCV, NumPy,
+    # onnxruntime and pdfium release the GIL, so these leave a page's wall time. pdfium is
+    # never called from both threads at once: the main thread touches the document only after
+    # the next page is ready. Without a twin engine (tesseract) the seals' names are read after
+    # the page.
     side = ThreadPoolExecutor(1, thread_name_prefix="seals") if engine is not None and overlap else None
     twin = engine.twin() if side is not None and hasattr(engine, "twin") else None
     # OpenCV's own threads would take the OCR's core from it (measured: the engine 15-25%
@@ -251,7 +252,7 @@ def _read_pages(
                 seen = side.submit(look_for_seals, page.image, page.dpi, twin) if side is not None else None
                 ahead = side.submit(prepare, after) if side is not None and after is not None else None
                 try:
-                    content = read_image(page.image, engine, page.dpi, number, page.width, page.height)
+                    content = read_image(page.image, engine, page.dpi, number, page.width, page.height, page.grey)
                 finally:  # neither is left running past its page
                     seals = seen.result() if seen is not None else None
                     ready = ahead.result() if ahead is not None else None
@@ -275,6 +276,7 @@ class _Prepared:
 
     content: PageContent | None
     image: np.ndarray | None = None
+    grey: np.ndarray | None = None  # remove_colour(image), what the OCR reads
     dpi: float = 0.0
     width: float = 0.0  # points, displayed
     height: float = 0.0
@@ -294,7 +296,8 @@ def _prepare(doc: pdfium.PdfDocument, miner: Any, number: int, dpi: int, engine:
                 f"page {number} has no usable text layer and needs OCR, but no OCR engine was given"
             )
         width, height = layer.size if layer is not None else _displayed_size(pdf_page, *_miner_frame(miner))
-        return _Prepared(None, _render_array(pdf_page, dpi), render_dpi(*pdf_page.get_size(), dpi), width, height)
+        image = _render_array(pdf_page, dpi)
+        return _Prepared(None, image, remove_colour(image), render_dpi(*pdf_page.get_size(), dpi), width, height)
     finally:
         pdf_page.close()
 
@@ -667,10 +670,12 @@ def _fill_gaps(chars: list[dict | None]) -> list[Rect]:
 
 
 def read_image(
-    image: np.ndarray, engine: OcrEngine, dpi: int, number: int, width: float, height: float
+    image: np.ndarray, engine: OcrEngine, dpi: int, number: int, width: float, height: float,
+    grey: np.ndarray | None = None,
 ) -> PageContent:
-    """OCR a rendered page image (RGB, displayed frame) into a PageContent in points."""
-    grey = remove_colour(image)
+    """OCR a rendered page image (RGB, displayed frame) into a PageContent in points; grey:
+    remove_colour(image), when already made."""
+    grey = remove_colour(image) if grey is None else grey
     rotation, ocr_lines = read_upright(grey, engine)
     upright = turn(grey, rotation) if rotation else grey
     ocr_lines = redetect_number_lines(upright, reread_numbers(upright, ocr_lines, engine), engine)

@@ -14,8 +14,11 @@ character name printed in a wide cell): the recogniser reads it surely from its 
 ink beside the label, up to the next line on the row, is cropped and read once.
 
 A number's label read on a swollen or doubtful line with no whole number after it (证书编:号
-5003192016饮行) means the detector ran the number into a seal's words just under it: that
-line's region is detected and read again on its own, at the page's full resolution.
+5003192016饮行), or a number read unsurely on a swollen line (a handwritten 0450102612108165
+read 0450192912106165 at 0.71 in a box twice a line's height, or 0450126121108165 at 0.85),
+means the detector ran the
+number into a seal's words just under it: that line's region is detected and read again on
+its own, at the page's full resolution.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ _WHOLE = (16, 18, 22)
 _NEAR = 3
 # Vertical margin kept around the line box, as a share of its height.
 _MARGIN = 0.1
+# The wider crop tried next: (vertical, horizontal) margins in line heights.
+_WIDE_MARGINS = (0.3, 0.5)
 
 
 def reread_numbers(image: np.ndarray, lines: list[OcrLine], engine: OcrEngine) -> list[OcrLine]:
@@ -51,11 +56,16 @@ def reread_numbers(image: np.ndarray, lines: list[OcrLine], engine: OcrEngine) -
     out = []
     for line in lines:
         if _wanting(line.text):
-            crop = _crop(image, line.box)
-            if crop is not None:
+            # the line's own box, then a wider one: the detector's box can cut off a first
+            # digit standing against a table's rule or a seal's ink
+            for margins in (_MARGIN, _WIDE_MARGINS):
+                crop = _crop(image, line.box, margins)
+                if crop is None:
+                    continue
                 text, conf = read_line(cv2.resize(crop, None, fx=STRETCH, fy=1.0, interpolation=cv2.INTER_CUBIC))
                 if _whole_numbers(text) > _whole_numbers(line.text):
                     line = replace(line, text=text, confidence=min(conf, line.confidence))
+                    break
         out.append(line)
     return out
 
@@ -136,15 +146,19 @@ def _ink_beside(image: np.ndarray, label: tuple[float, float, float, float],
 _NUMBER_LABEL = re.compile(r"(?:证书|证件|身份证|公民身份)[编号码:：\s]{1,4}")
 # A line box this many times the page's median line height took in more than its line.
 _SWOLLEN = 1.6
-# A labelled line read with less confidence than this is also detected again.
+# A labelled line read with less confidence than this is also detected again...
 _DOUBTFUL = 0.8
+# ...and a swollen line holding a number read with less than this (a number run into a
+# seal's words is misread at 0.7-0.85, and read again on its own at 1.0).
+_SWOLLEN_DOUBTFUL = 0.9
 
 
 def redetect_number_lines(image: np.ndarray, lines: list[OcrLine], engine: OcrEngine) -> list[OcrLine]:
-    """lines, where a number's label was read without a whole number after it on a swollen
-    or doubtful line (the page's detector, on the page scaled down, ran the number into a
-    seal's text below it), with that line's region detected and read again on its own; the
-    lines found there replace it when they make more whole numbers."""
+    """lines, where the page's detector (on the page scaled down) ran a number into a seal's
+    text below it, with that line's region detected and read again on its own: a number's
+    label read without a whole number after it on a swollen or doubtful line, or a number
+    read unsurely on a swollen line. The lines found there replace it when they make more
+    whole numbers, or as many read surer."""
     heights = sorted(line.box[3] - line.box[1] for line in lines)
     if not heights:
         return lines
@@ -152,11 +166,13 @@ def redetect_number_lines(image: np.ndarray, lines: list[OcrLine], engine: OcrEn
     out: list[OcrLine] = []
     for line in lines:
         _, top, _, bottom = line.box
-        if (_NUMBER_LABEL.search(line.text) and not _whole_numbers(line.text)
-                and (bottom - top > _SWOLLEN * median or line.confidence < _DOUBTFUL)):
+        swollen = bottom - top > _SWOLLEN * median
+        labelled = (_NUMBER_LABEL.search(line.text) and not _whole_numbers(line.text)
+                    and (swollen or line.confidence < _DOUBTFUL))
+        if labelled or (swollen and line.confidence < _SWOLLEN_DOUBTFUL and _runs(line.text)):
             crop, bounds = _crop(image, line.box), _crop_bounds(image, line.box)
             found = engine.read(crop) if crop is not None else []
-            if bounds is not None and _whole_numbers("".join(f.text for f in found)) > 0:
+            if bounds is not None and _better(found, line):
                 left, up = bounds[0], bounds[1]
                 moved = [replace(f, box=(f.box[0] + left, f.box[1] + up, f.box[2] + left, f.box[3] + up))
                          for f in found]
@@ -165,6 +181,16 @@ def redetect_number_lines(image: np.ndarray, lines: list[OcrLine], engine: OcrEn
                 continue
         out.append(line)
     return out
+
+
+def _better(found: list[OcrLine], line: OcrLine) -> bool:
+    """Whether the lines found again make more whole numbers than the line, or as many
+    (at least one) each read surer than it was."""
+    numbered = [f for f in found if _whole_numbers(f.text)]
+    whole, before = sum(_whole_numbers(f.text) for f in numbered), _whole_numbers(line.text)
+    if whole != before:
+        return whole > before
+    return whole > 0 and all(f.confidence > line.confidence for f in numbered)
 
 
 def _covers(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
@@ -194,21 +220,25 @@ def _wanting(text: str) -> bool:
     return any(not _whole(run) and any(abs(len(run) - n) <= _NEAR for n in _WHOLE) for run in _runs(text))
 
 
-def _crop_bounds(image: np.ndarray, box: tuple[float, float, float, float]) -> tuple[int, int, int, int] | None:
+def _crop_bounds(image: np.ndarray, box: tuple[float, float, float, float],
+                 margins: float | tuple[float, float] = _MARGIN) -> tuple[int, int, int, int] | None:
     """The pixel bounds (x0, top, x1, bottom) _crop takes for a line box: the box with a
-    vertical margin, clipped to the image; None when too small to read."""
+    margin (vertical, or (vertical, horizontal), in line heights), clipped to the image; None
+    when too small to read."""
     h, w = image.shape[:2]
     x0, top, x1, bottom = box
-    m = _MARGIN * (bottom - top)
-    x0, x1 = max(0, int(x0)), min(w, int(np.ceil(x1)))
+    vertical, horizontal = margins if isinstance(margins, tuple) else (margins, 0.0)
+    m, side = vertical * (bottom - top), horizontal * (bottom - top)
+    x0, x1 = max(0, int(x0 - side)), min(w, int(np.ceil(x1 + side)))
     top, bottom = max(0, int(top - m)), min(h, int(np.ceil(bottom + m)))
     if x1 - x0 < 8 or bottom - top < 4:
         return None
     return x0, top, x1, bottom
 
 
-def _crop(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray | None:
-    bounds = _crop_bounds(image, box)
+def _crop(image: np.ndarray, box: tuple[float, float, float, float],
+          margins: float | tuple[float, float] = _MARGIN) -> np.ndarray | None:
+    bounds = _crop_bounds(image, box, margins)
     if bounds is None:
         return None
     x0, top, x1, bottom = bounds

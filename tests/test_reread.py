@@ -33,6 +33,18 @@ def counting(engine, calls: list):
     return Counting
 
 
+def counting_reads(engine, calls: list):
+    """An engine class whose read (detection and recognition) reads with engine and notes
+    each call in calls."""
+
+    class Counting:
+        def read(self, image):
+            calls.append(image.shape)
+            return engine.read(image)
+
+    return Counting
+
+
 def test_merged_digits_are_read_whole_when_stretched(engine):
     image = tall_line(NUMBER)
     text, conf = engine.read_line(np.stack([image] * 3, axis=2))
@@ -116,13 +128,52 @@ def test_a_number_run_into_the_words_under_it_is_detected_again_on_its_own(engin
 
 def test_a_labelled_line_with_its_number_whole_is_not_detected_again(engine):
     calls = []
-
-    class Counting:
-        def read(self, image):
-            calls.append(image.shape)
-            return engine.read(image)
+    Counting = counting_reads(engine, calls)
 
     image = number_over_seal_text()
     whole = OcrLine("证书编号：" + NUMBER, (0, 0, image.shape[1], image.shape[0]), 0.61)
     assert redetect_number_lines(image, [whole], Counting()) == [whole]
+    assert calls == []
+
+
+def test_a_first_digit_the_box_cut_off_is_read_from_a_wider_crop(engine):
+    number = "1150403240259439"
+    font = ImageFont.truetype(FONT, 28)
+    img = Image.new("L", (40 + int(font.getlength(number)), 60), 255)
+    ImageDraw.Draw(img).text((20, 14), number, font=font, fill=20)
+    image = np.asarray(img)
+    first = int(font.getlength("1"))
+    cut = OcrLine(number[1:], (20 + first + 2, 12, image.shape[1] - 18, 46), 0.94)  # the box starts past the "1"
+    [line] = reread_numbers(image, [cut], engine)
+    assert line.text.replace(" ", "") == number
+
+
+def number_over_seal_text_alone() -> np.ndarray:
+    """number_over_seal_text without the label: the number in its own cell of a table."""
+    font = ImageFont.truetype(FONT, 28)
+    img = Image.new("L", (560, 100), 255)
+    draw = ImageDraw.Draw(img)
+    draw.text((10, 10), NUMBER, font=font, fill=20)
+    draw.text((300, 44), "餐饮行业协会", font=font, fill=90)
+    return np.asarray(img)
+
+
+def test_a_number_read_unsurely_on_a_swollen_line_is_detected_again(engine):
+    image = number_over_seal_text_alone()
+    swollen = OcrLine("S000050000111282000111", (0, 0, image.shape[1], image.shape[0]), 0.71)  # one digit wrong
+    others = [OcrLine("姓名：王伟", (0, 200, 150, 235), 0.99), OcrLine("性别：男", (0, 240, 150, 275), 0.99),
+              OcrLine("等级：技师", (0, 280, 150, 315), 0.99)]
+    lines = redetect_number_lines(image, [swollen, *others], engine)
+    assert any(NUMBER == line.text.replace(" ", "") and line.confidence > 0.71 for line in lines)
+    assert swollen not in lines
+
+
+def test_a_number_read_surely_on_a_swollen_line_is_not_detected_again(engine):
+    calls = []
+    Counting = counting_reads(engine, calls)
+
+    image = number_over_seal_text_alone()
+    sure = OcrLine(NUMBER, (0, 0, image.shape[1], image.shape[0]), 0.95)
+    others = [OcrLine("姓名：王伟", (0, 200, 150, 235), 0.99), OcrLine("性别：男", (0, 240, 150, 275), 0.99)]
+    assert redetect_number_lines(image, [sure, *others], Counting()) == [sure, *others]
     assert calls == []

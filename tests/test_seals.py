@@ -160,6 +160,19 @@ def test_faint_bounced_and_half_off_the_page(look):
     assert any(matches(h, unit) for h in seals_found(rgb))
 
 
+@pytest.mark.parametrize("faint", [False, True])
+def test_a_seal_stamped_where_the_sheet_meets_a_tinted_ground(faint):
+    """A copy scanned or photographed on a brownish-pink ground (a desk, a booklet's cover): the
+    ground is as coloured as faint stamp ink, but evenly; a seal across its edge is found."""
+    img = new_page(DPI, paper=(244, 237, 229))
+    w, h = img.size
+    ImageDraw.Draw(img).rectangle((0, h // 2, w, h), fill=(205, 190, 185))
+    stamp_seal(img, (w // 2, h // 2 + 20), 118, UNIT, random.Random(5), strength=0.55 if faint else None)
+    hits = seals_found(np.asarray(img))
+    assert len(hits) == 1 and hits[0].colour == "red"
+    assert math.hypot(hits[0].cx - w // 2, hits[0].cy - (h // 2 + 20)) < 20
+
+
 @pytest.mark.parametrize("mode", ["colour", "grey"])
 @pytest.mark.parametrize("decor", ["red_heading", "red_logo", "red_rules"])
 def test_red_headings_logos_and_rules_are_not_seals(decor, mode):
@@ -281,6 +294,22 @@ def test_signature_beside_the_label(sign):
     detail = attestation_detail(marks)
     assert detail["found"] and detail["text"] == "此件与原件相符"
     assert detail["signature"]["found"] is sign
+
+
+@pytest.mark.parametrize("sign", [True, False])
+def test_a_signature_under_words_that_hold_a_label_look_alike(sign):
+    """与原件核对无误 holds 核对无, one slip from the label 核对人: that is no label, and the
+    signature under the words (no label read) is still looked for there."""
+    img = new_page(DPI, paper=(242, 241, 236))
+    d = ImageDraw.Draw(img)
+    att = draw_text(d, (300, 900), "与原件核对无误", "wqy", 40, fill=PEN_BLUE)
+    if sign:
+        draw_signature(img, (att[0], att[3] + 40, att[0] + 210, att[3] + 170), random.Random(2))
+    k = 72 / DPI
+    content = PageContent(1, 595.3, 841.9, False, "test", 0, (
+        TextLine("与原件核对无误", Box(att[0] * k, att[1] * k, att[2] * k, att[3] * k), 0.95, 1, "ocr:test"),))
+    detail = attestation_detail(find_marks(np.asarray(img), content, LinesOnly(), DPI))
+    assert detail["found"] and detail["signature"]["found"] is sign
 
 
 @pytest.mark.parametrize("sign", [True, False])
@@ -431,6 +460,28 @@ def test_marks_come_with_the_pages_and_the_report(tmp_path, engine):
     found = check_copies(evidence, FORM, RULES, RULES.category(FORM.category))
     assert {(f.code, f.page) for f in found} == {("ATTESTATION_MISSING", 2), ("SEAL_MISSING", 2)}
     assert all(f.severity is Severity.ERROR for f in found)  # nothing like either on a page in colour
+
+
+def test_the_seal_search_beside_the_ocr_reads_what_the_search_after_it_reads(engine):
+    """pipeline.pages looks for the seals (and reads their names with a twin engine) and
+    renders the next page on a second thread while a page is OCR-ed: the pages read are the
+    same as when all is done in turn."""
+    from dataclasses import replace
+
+    from fixtures.pages import CopyOptions, make_copy_page
+    from fixtures.pdfs import build_pdf
+    from pipeline.pages import read_pages
+
+    rng = random.Random(13)
+    pages = [make_copy_page("certificate", CERT, DPI, rng, CopyOptions(
+        certifier=UNIT, colour_mode=mode, attestation=att, seal_look="normal", decor="none"))
+        for mode, att in (("colour", "stamp_red"), ("grey", "handwritten"), ("colour", "stamp_blue"))]
+    pdf = build_pdf(pages)
+    beside = read_pages(pdf, engine, dpi=DPI, overlap=True)
+    in_turn = read_pages(pdf, engine, dpi=DPI, overlap=False)
+    assert engine.twin()._ocr is not None  # the twin did the reading of the seals' names
+    assert [replace(p, seconds=0.0) for p in beside] == [replace(p, seconds=0.0) for p in in_turn]
+    assert sum(1 for p in beside for m in p.marks if m.kind == "seal" and m.text) >= 3
 
 
 def test_no_seal_on_a_grey_scan_is_a_doubt_not_a_certainty(engine):

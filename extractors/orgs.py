@@ -103,13 +103,18 @@ def org_similarity(read: str, name: str) -> float:
     return min(_ratio(a, b), own)
 
 
+# What ends the name of a district, county or city ahead of a bureau's generic ending.
+_PLACE_SUFFIXES = "区县市"
+
+
 def read_in_part(read: str, name: str) -> bool:
     """Whether a name read from a seal is better taken as a part of name than as another
     organisation: its distinctive part (what comes before name's generic ending) is one
     character where name's has more (重庆市区人力资源和社会保障局: the district's name
-    dropped), or is shorter than name's and mostly name's characters in name's order (山城查
-    for 山城机械制造: the OCR of a seal drops characters). Two names of the same length are
-    compared in full: 江北区 against 渝中区 is another bureau."""
+    dropped; or one character and the place's ending, 际区 for 涪陵区), or is shorter than
+    name's and mostly name's characters in name's order (山城查 for 山城机械制造: the OCR of a
+    seal drops characters). Two names of the same length are compared in full: 江北区 against
+    渝中区 is another bureau."""
     a, b = canonical_org(read), canonical_org(name)
     ending = _ending(b)
     if not a or not b or not ending:
@@ -119,6 +124,8 @@ def read_in_part(read: str, name: str) -> bool:
         return False  # the ending was not read: nothing to align the names on
     if len(mine) == 1:
         return len(theirs) >= 2  # (none at all is the city's own: 重庆市人力资源和社会保障局)
+    if len(mine) == 2 and mine[-1] in _PLACE_SUFFIXES and theirs.endswith(mine[-1]) and len(theirs) >= 3:
+        return True  # 际区 for 涪陵区: a district or county is named by two characters or more
     return len(mine) < len(theirs) and _common_in_order(mine, theirs) >= max(2, 0.6 * len(mine))
 
 

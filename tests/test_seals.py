@@ -553,6 +553,8 @@ def test_a_seal_name_read_in_part_is_not_called_another_organisation():
     # character, are a part of the declared name; a seal of the same length that differs is not
     assert read_in_part("重庆山城查有限责任公司", "重庆山城机械制造有限责任公司")
     assert read_in_part("天大力资源和社会保障局", "大足区人力社保局")
+    assert read_in_part("重庆市际区人力资源和社会保障局", "涪陵区人力社保局")  # 涪陵 read as one character
+    assert not read_in_part("重庆市江北区人力资源和社会保障局", "涪陵区人力社保局")
     assert not read_in_part("重庆山城电子有限公司", "重庆山城机械制造有限责任公司")
     assert not read_in_part("重庆市江北区人力资源和社会保障局", "渝中区人力社保局")
     assert not read_in_part("重庆市人力资源和社会保障局", "渝中区人力社保局")  # the city's own bureau

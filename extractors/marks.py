@@ -53,6 +53,8 @@ MIN_STAMP_FILL = 0.12
 MAX_STAMP_FILL = 0.6
 # Labels (经办人) whose region is read again when the words were not found, at most.
 MAX_LABEL_REGIONS = 2
+# ...each read whole, then in halves: mm from the label's left edge.
+LABEL_REGION_SPANS_MM = ((-20, 120), (-20, 60), (40, 120))
 # The confidence of an attestation that was not read beside a label that was: doubtful.
 LABEL_WITHOUT_WORDS = 0.35
 # What every attestation phrase holds (此件与原件相符, 与原件一致, 与原件核对无误), and the
@@ -342,14 +344,18 @@ def _texts_above_labels(page: _Page, texts: list[_Text], engine: OcrEngine) -> I
     labels = [t for t in texts if t.source == "ocr" and find_signature_label(t.text)]
     for t in labels[:MAX_LABEL_REGIONS]:
         x0, top, _, bottom = t.box
-        region = (x0 - 20 * mm, top - 32 * mm, x0 + 120 * mm, top + 0.3 * (bottom - top))
-        crop, box = page.crop(page.displayed(region))
-        if crop.shape[0] < 8 or crop.shape[1] < 8:
-            continue
-        upright = turn(remove_colour(np.ascontiguousarray(crop)), page.rotation)
-        ux0, uy0, _, _ = page.upright(box)
-        yield [_Text(line.text, (line.box[0] + ux0, line.box[1] + uy0, line.box[2] + ux0, line.box[3] + uy0),
-                     line.confidence, "label_region") for line in engine.read(upright)]
+        # the whole region, then its two halves: the detector scales a crop down to its long
+        # side's limit, and 140 mm of a damaged scan's thin handwriting scaled so vanished
+        # where 60-90 mm of it was read whole
+        for left, right in LABEL_REGION_SPANS_MM:
+            region = (x0 + left * mm, top - 32 * mm, x0 + right * mm, top + 0.3 * (bottom - top))
+            crop, box = page.crop(page.displayed(region))
+            if crop.shape[0] < 8 or crop.shape[1] < 8:
+                continue
+            upright = turn(remove_colour(np.ascontiguousarray(crop)), page.rotation)
+            ux0, uy0, _, _ = page.upright(box)
+            yield [_Text(line.text, (line.box[0] + ux0, line.box[1] + uy0, line.box[2] + ux0, line.box[3] + uy0),
+                         line.confidence, "label_region") for line in engine.read(upright)]
 
 
 def _stamp_regions(page: _Page, maps: InkMaps, seals: list[SealHit]) -> list[tuple[str, Rect]]:

@@ -334,6 +334,39 @@ def test_a_signature_under_the_seal_in_a_grey_scan(sign):
     assert attestation_detail(marks)["signature"]["found"] is sign
 
 
+def test_words_above_the_label_are_read_in_halves_when_the_whole_region_reads_nothing(engine):
+    """The words above 经办人 that the page's reading missed are read from the region above the
+    label; where the detector finds nothing in the whole region (a damaged scan's thin
+    handwriting, scaled down with a wide crop), its halves are read. The detector's blindness
+    to a wide crop is simulated; the halves are read by the real engine."""
+    img = new_page(DPI, paper=(242, 241, 236))
+    d = ImageDraw.Draw(img)
+    draw_text(d, (300, 900), "此件与原件相符", "wqy", 40, fill=(35, 35, 40))  # black ink: no stamp to read
+    lab = draw_text(d, (300, 980), "经办人：", "wqy", 34, fill=(35, 35, 40))
+    k = 72 / DPI
+    content = PageContent(1, 595.3, 841.9, False, "rapidocr", 0, (
+        TextLine("经办人：", Box(lab[0] * k, lab[1] * k, lab[2] * k, lab[3] * k), 0.98, 1, "ocr:test"),))
+    widths = []
+
+    class BlindToWideCrops:
+        def read(self, image):
+            widths.append(image.shape[1])
+            return [] if image.shape[1] > 120 * DPI / 25.4 else engine.read(image)
+
+    detail = attestation_detail(find_marks(np.asarray(img), content, BlindToWideCrops(), DPI))
+    assert detail["found"] and "与原件相符" in detail["text"]
+    assert len(widths) >= 2 and widths[0] > 120 * DPI / 25.4 > widths[1]
+    widths.clear()
+
+    class Counting:
+        def read(self, image):
+            widths.append(image.shape[1])
+            return engine.read(image)
+
+    assert attestation_detail(find_marks(np.asarray(img), content, Counting(), DPI))["found"]
+    assert len(widths) == 1  # read whole: the halves are not read
+
+
 def test_a_red_stamped_attestation_is_read_from_its_own_colour(engine):
     """The OCR'd (colour-removed) text lost the red stamp; the stamp is read from red."""
     img = new_page(DPI, paper=(242, 241, 236))

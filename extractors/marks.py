@@ -23,7 +23,7 @@ from itertools import chain
 import cv2
 import numpy as np
 
-from pipeline.model import Box, Mark, PageContent
+from pipeline.model import Box, Mark, PageContent, rect_mostly_within
 from pipeline.ocr import OcrEngine
 from pipeline.pages import channel_max, channel_min, remove_colour, rotate_box, split_box, turn, unrotate_box
 
@@ -263,7 +263,10 @@ class _Page:
         """read: the seal's name already read both ways (look_for_seals)."""
         text, conf = "", 0.0
         if _name_readable(hit):
-            name = (read[1] if confirm else read[0]) if read is not None else read_seal_text(self.rgb, hit, engine, confirm)
+            if read is not None:
+                name = read[1] if confirm else read[0]
+            else:
+                name = read_seal_text(self.rgb, hit, engine, confirm)
             text, conf = name.text, name.confidence
             if hit.colour == "grey":
                 conf *= GREY_SEAL_TEXT  # the print under a grey seal reads into its name
@@ -406,7 +409,7 @@ def _signature(page: _Page, texts: list[_Text], att: tuple[_Text, Rect, float] |
         if m is None:
             continue
         lab = _span(t, m.start, m.end)
-        if att is not None and t is att[0] and _mostly_within(lab, attestation):
+        if att is not None and t is att[0] and rect_mostly_within(lab, attestation):
             continue  # 核对无(误) of the attestation's own words, read as the label 核对人
         # A line box may take in the signature the OCR could not read ("经办人：" over the
         # whole width, and as tall as the squiggle): the label's characters are measured by
@@ -433,14 +436,6 @@ def _signature(page: _Page, texts: list[_Text], att: tuple[_Text, Rect, float] |
         if found is not None and (best is None or found[1] * weight > best[1]):
             best = (found[0], found[1] * weight)
     return best
-
-
-def _mostly_within(a: Rect, b: Rect) -> bool:
-    """Whether most of box a lies in box b."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    area = (a[2] - a[0]) * (a[3] - a[1])
-    return w > 0 and h > 0 and area > 0 and w * h > 0.5 * area
 
 
 def _first_glyph_height(page: _Page, label: Rect) -> float | None:

@@ -42,6 +42,14 @@ class Box:
         return [round(self.x0, 1), round(self.top, 1), round(self.x1, 1), round(self.bottom, 1)]
 
 
+def rect_mostly_within(inner: tuple[float, float, float, float], outer: tuple[float, float, float, float]) -> bool:
+    """Whether most of the area of box inner (x0, top, x1, bottom) lies in box outer."""
+    w = min(inner[2], outer[2]) - max(inner[0], outer[0])
+    h = min(inner[3], outer[3]) - max(inner[1], outer[1])
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return w > 0 and h > 0 and area > 0 and w * h > 0.5 * area
+
+
 def boxes_union(boxes: list[Box] | tuple[Box, ...]) -> Box | None:
     """The union of several boxes; None for none."""
     if not boxes:

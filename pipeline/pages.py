@@ -189,9 +189,9 @@ def read_pages(
 ) -> list[PageContent]:
     """Read the pages (numbers from 1; all when None) of a PDF, each from its text layer or
     by OCR with engine. overlap: look for seals on a second thread while a page is OCR-ed
-    (off where every core already runs a worker of its own). Raises OcrEngineUnavailable if a page needs OCR and engine is None,
-    UnreadablePdf when a parser fails on the file (pdfminer's syntax errors, pdfium's, a page
-    count the parsers disagree on)."""
+    (off where every core already runs a worker of its own). Raises OcrEngineUnavailable if a
+    page needs OCR and engine is None, UnreadablePdf when a parser fails on the file
+    (pdfminer's syntax errors, pdfium's, a page count the parsers disagree on)."""
     try:
         return _read_pages(pdf_bytes, engine, dpi, pages, overlap)
     except (PrecheckError, OcrEngineUnavailable, MemoryError):

@@ -31,6 +31,7 @@ import numpy as np
 
 from extractors import certificate_number, id_number
 
+from .model import rect_mostly_within
 from .ocr import OcrEngine, OcrLine
 
 # How much wider the crop is made: each digit then spans more of the recogniser's steps.
@@ -177,7 +178,7 @@ def redetect_number_lines(image: np.ndarray, lines: list[OcrLine], engine: OcrEn
                 moved = [replace(f, box=(f.box[0] + left, f.box[1] + up, f.box[2] + left, f.box[3] + up))
                          for f in found]
                 # a neighbouring line the crop took in was read already
-                out += [f for f in moved if not any(o is not line and _covers(o.box, f.box) for o in lines)]
+                out += [f for f in moved if not any(o is not line and rect_mostly_within(f.box, o.box) for o in lines)]
                 continue
         out.append(line)
     return out
@@ -191,14 +192,6 @@ def _better(found: list[OcrLine], line: OcrLine) -> bool:
     if whole != before:
         return whole > before
     return whole > 0 and all(f.confidence > line.confidence for f in numbered)
-
-
-def _covers(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    """Whether box a holds most of box b."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    area = (b[2] - b[0]) * (b[3] - b[1])
-    return w > 0 and h > 0 and area > 0 and w * h > 0.5 * area
 
 
 def _runs(text: str) -> list[str]:

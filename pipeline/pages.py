@@ -219,15 +219,15 @@ def _read_pages(
     # the page.
     side = ThreadPoolExecutor(1, thread_name_prefix="seals") if engine is not None and overlap else None
     twin = engine.twin() if side is not None and hasattr(engine, "twin") else None
+    # pdfium reads the text layer and renders; pdfminer's parse of the file (no page is laid
+    # out) serves only page_too_complex. pdfplumber laid every page out in Python: ~100 ms a
+    # text page against ~5 ms here, for the same lines.
+    doc = pdfium.PdfDocument(pdf_bytes)
     # OpenCV's own threads would take the OCR's core from it (measured: the engine 15-25%
     # slower beside a seal search on two threads, no slower beside one on one)
     cv_threads = cv2.getNumThreads()
     if side is not None:
         cv2.setNumThreads(1)
-    # pdfium reads the text layer and renders; pdfminer's parse of the file (no page is laid
-    # out) serves only page_too_complex. pdfplumber laid every page out in Python: ~100 ms a
-    # text page against ~5 ms here, for the same lines.
-    doc = pdfium.PdfDocument(pdf_bytes)
     try:
         numbers = list(_page_numbers(len(doc), pages))
         miner_pages = _pdfminer_pages(pdf_bytes, max(numbers, default=0))

@@ -419,13 +419,17 @@ def test_oversized_upload_is_refused_before_it_is_all_read(server):
 
 def test_twenty_concurrent_uploads(client):
     forms = [new_form() for _ in range(20)]
+    # made before the threads: reportlab's font subsetting is not thread-safe (KeyError in
+    # ttfonts when twenty PDFs were built at once)
+    pdfs = [submission_pdf(form) for form in forms]
 
-    def post(form):
-        r = client.post("/v1/prechecks?wait=60", headers=AUTH, files=files(submission_pdf(form), form))
+    def post(form_and_pdf):
+        form, pdf = form_and_pdf
+        r = client.post("/v1/prechecks?wait=60", headers=AUTH, files=files(pdf, form))
         return r.status_code, r.json()
 
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
-        results = list(pool.map(post, forms))
+        results = list(pool.map(post, zip(forms, pdfs)))
     ids = set()
     for form, (status, body) in zip(forms, results, strict=True):
         if status == 202:

@@ -113,6 +113,21 @@ def render_page(pdf_bytes: bytes, page_no: int, dpi: int) -> Image.Image:
         doc.close()
 
 
+def render_page_as_read(pdf_bytes: bytes, page_no: int, dpi: int) -> np.ndarray:
+    """Page page_no (from 1) as read_pages renders it for OCR (an RGB array)."""
+    doc = pdfium.PdfDocument(pdf_bytes)
+    try:
+        if not 1 <= page_no <= len(doc):
+            raise ValueError(f"page {page_no} out of range 1..{len(doc)}")
+        page = doc[page_no - 1]
+        try:
+            return _render_array(page, dpi)
+        finally:
+            page.close()
+    finally:
+        doc.close()
+
+
 # A photo pasted as a page can measure a metre across: past this many pixels on its long
 # side a page is rendered at a lower dpi (A4 at 300 dpi is 3508), or one page would cost
 # gigabytes.
@@ -240,8 +255,10 @@ def _read_pages(
             return prepare(number), time.perf_counter() - t
 
         # a page's time is its own: its opening and rendering when done on this thread (none
-        # when done beside the page before), its reading, and any wait for the other thread
+        # when done beside the page before), its reading, and any wait for the other thread.
+        # A scanned page followed by another has its marks found beside that one's OCR.
         ready, carry = timed_prepare(numbers[0]) if numbers else (None, 0.0)
+        behind: tuple[int, _Prepared, PageContent, Any] | None = None  # marks still to find
         for i, number in enumerate(numbers):
             start = time.perf_counter()
             page, ready = ready, None
@@ -251,13 +268,21 @@ def _read_pages(
             else:
                 seen = side.submit(look_for_seals, page.image, page.dpi, twin) if side is not None else None
                 ahead = side.submit(prepare, after) if side is not None and after is not None else None
+                marked = side.submit(_marks_of, behind, twin) if behind is not None else None
+                behind = None
                 try:
                     content = read_image(page.image, engine, page.dpi, number, page.width, page.height, page.grey)
-                finally:  # neither is left running past its page
+                finally:  # none is left running past its page
                     seals = seen.result() if seen is not None else None
                     ready = ahead.result() if ahead is not None else None
-                # seals and stamps need the colours, which the OCR'd copy has lost
-                content = replace(content, marks=find_marks(page.image, content, engine, page.dpi, seals))
+                    if marked is not None:
+                        j, marks = marked.result()
+                        out[j] = replace(out[j], marks=marks)
+                if twin is not None and ready is not None and ready.content is None:
+                    behind = (len(out), page, content, seals)
+                else:
+                    # seals and stamps need the colours, which the OCR'd copy has lost
+                    content = replace(content, marks=find_marks(page.image, content, engine, page.dpi, seals))
             out.append(replace(content, seconds=time.perf_counter() - start + carry))
             carry = 0.0
             if ready is None and after is not None:
@@ -268,6 +293,15 @@ def _read_pages(
             cv2.setNumThreads(cv_threads)
         doc.close()
     return out
+
+
+def _marks_of(behind: tuple[int, "_Prepared", PageContent, Any], engine: OcrEngine) -> tuple[int, tuple]:
+    """(where the page is in the output, its marks), for a page whose marks are found beside
+    the next page's OCR."""
+    from extractors.marks import find_marks
+
+    j, page, content, seals = behind
+    return j, find_marks(page.image, content, engine, page.dpi, seals)
 
 
 @dataclass
@@ -285,10 +319,7 @@ class _Prepared:
 def _prepare(doc: pdfium.PdfDocument, miner: Any, number: int, dpi: int, engine: OcrEngine | None) -> _Prepared:
     pdf_page = doc[number - 1]
     try:
-        layer = None
-        # a page of too many operators would cost minutes to parse: read it as a scan
-        if not page_too_complex(_MinerPage(miner)):
-            layer = PdfiumTextLayer(pdf_page, *_miner_frame(miner))
+        layer = _text_layer(pdf_page, miner)
         if layer is not None and layer.usable():
             return _Prepared(layer.read(number))
         if engine is None:
@@ -300,6 +331,32 @@ def _prepare(doc: pdfium.PdfDocument, miner: Any, number: int, dpi: int, engine:
         return _Prepared(None, image, remove_colour(image), render_dpi(*pdf_page.get_size(), dpi), width, height)
     finally:
         pdf_page.close()
+
+
+def _text_layer(pdf_page: pdfium.PdfPage, miner: Any) -> "PdfiumTextLayer | None":
+    # a page of too many operators would cost minutes to parse: read it as a scan
+    return None if page_too_complex(_MinerPage(miner)) else PdfiumTextLayer(pdf_page, *_miner_frame(miner))
+
+
+def pages_to_ocr(pdf_bytes: bytes, last: int | None = None) -> list[int]:
+    """The numbers (from 1, up to last) of the pages read_pages would OCR: those without a
+    usable text layer."""
+    doc = pdfium.PdfDocument(pdf_bytes)
+    try:
+        count = len(doc) if last is None else min(len(doc), last)
+        miners = _pdfminer_pages(pdf_bytes, count)
+        out = []
+        for number in range(1, count + 1):
+            page = doc[number - 1]
+            try:
+                layer = _text_layer(page, miners[number - 1])
+                if layer is None or not layer.usable():
+                    out.append(number)
+            finally:
+                page.close()
+        return out
+    finally:
+        doc.close()
 
 
 class _MinerPage:
@@ -733,13 +790,21 @@ def _read_upright_once(image: np.ndarray, engine: Any, classify: Any) -> tuple[i
     rotation = 0
     if boxes_sideways(boxes):
         rotation = _sideways_turn_of_boxes(image, boxes, classify)
+    classified = None
     if boxes:
         turned = [rotate_box(b, rotation, w, h) for b in boxes]
         widest = sorted(range(len(boxes)), key=lambda i: _width(turned[i]), reverse=True)[:ORIENTATION_CROPS]
-        crops = [turn(c, rotation) for c in _crops(image, [boxes[i] for i in widest])]
-        if _mostly_180(classify(crops)):
-            rotation = (rotation + 180) % 360
-    return rotation, engine.read_detected(detection, rotation)
+        if rotation == 0 and hasattr(engine, "classify_detected"):
+            # the verdict on every line, which reading the page upright needs anyway, gives
+            # the widest lines' votes too (one classifier pass instead of two)
+            classified = engine.classify_detected(detection)
+            labels = engine.classified_labels(classified)
+            upside_down = _mostly_180([(labels[i], 1.0) for i in widest])
+        else:
+            upside_down = _mostly_180(classify([turn(c, rotation) for c in _crops(image, [boxes[i] for i in widest])]))
+        if upside_down:
+            rotation, classified = (rotation + 180) % 360, None
+    return rotation, engine.read_detected(detection, rotation, classified)
 
 
 def looks_sideways(lines: list[OcrLine]) -> bool:

@@ -31,3 +31,28 @@ def test_a_renamed_image_exits_2():
     code, report = run_check(SAMPLE / "CQ-S06.pdf", SAMPLE / "CQ-S06.json")
     assert code == 2 and report["status"] == "error"
     assert [f["code"] for f in report["findings"]] == ["NOT_A_PDF"]
+
+
+def test_bench_times_the_pipeline_and_the_raw_ocr_on_the_same_pages(tmp_path):
+    """`precheck bench` as a user runs it, on two submissions (one warms the process up):
+    every figure printed, the raw OCR timed on exactly the pages the pipeline OCR-ed. Times
+    are printed, not judged: a test cannot know this machine's load."""
+    import re
+    import shutil
+
+    for sid in ("CQ-S02", "CQ-S05"):
+        shutil.copytree(SAMPLE / sid, tmp_path / sid)
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "bench", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert re.search(r"5 pages \(2 scanned, 3 text layer\)", out), out
+    for label in ("open (per document)", "render", "raw OCR (engine alone)", "scanned page, pipeline",
+                  "text-layer page", "extract", "check", "report (JSON)"):
+        assert re.search(re.escape(label) + r"\s+[\d.]+ ms", out), (label, out)
+    assert float(re.search(r"pages per second \(pipeline, one process\): ([\d.]+)", out)[1]) > 0
+    whole = float(re.search(r"pipeline / raw OCR time on the same scanned pages: ([\d.]+)x", out)[1])
+    per_page = float(re.search(r"median per page: ([\d.]+)x", out)[1])
+    assert 0.3 < whole < 5 and 0.3 < per_page < 5  # the same pages: the same order of time
+    assert float(re.search(r"peak memory \(RSS\): (\d+) MB", out)[1]) > 50
+    assert "did not match" not in out

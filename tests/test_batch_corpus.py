@@ -71,13 +71,21 @@ def test_clean_submissions_get_no_error(batch):
     assert wrongly == []
 
 
+def _code_precision_recall(ev) -> tuple[float, float]:
+    tp, fp, fn = sum(ev.tp.values()), sum(ev.fp.values()), sum(ev.fn.values())
+    return tp / max(1, tp + fp), tp / max(1, tp + fn)
+
+
 def test_extraction_accuracy_floor(batch):
-    """A regression gate a little under what the pipeline reads today (see README)."""
+    """A regression gate a little under what the pipeline reads today (README, accuracy
+    section: every field and code 1.000 on this corpus on 2026-12-02): one more miss than
+    today in any field or code fails it."""
     root, out = batch
     ev = evaluate(out, root / "truth")
-    for field in ("id_number", "birth_date", "grade", "certificate_number", "honors"):
+    for field in ("name", "id_number", "birth_date", "grade", "certificate_number", "honors"):
         assert ev.accuracy(field) >= 0.95, (field, ev.misses)
-    assert ev.accuracy("name") >= 0.90, ev.misses
+    precision, recall = _code_precision_recall(ev)
+    assert precision >= 0.95 and recall >= 0.95, ev.misses
 
 
 HARD_COUNT = 20
@@ -98,12 +106,15 @@ def hard_batch(tmp_path_factory):
 
 
 def test_hard_scans_regression_gate(hard_batch):
-    """Floors a little under today's figures on damaged scans (README, accuracy section)."""
+    """Floors a little under today's figures on damaged scans (README, accuracy section; on
+    2026-12-02 every field 1.000 but certificate numbers 18/19, codes precision 15/17 (two
+    false SEAL_MISSING warnings) and recall 1.000): one more miss than today in any of them
+    still passes, two fail."""
     root, out = hard_batch
     ev = evaluate(out, root / "truth")
-    for field in ("id_number", "birth_date", "grade", "honors"):
+    for field in ("name", "id_number", "birth_date", "grade", "honors"):
         assert ev.accuracy(field) >= 0.93, (field, ev.misses)
-    assert ev.accuracy("name") >= 0.85 and ev.accuracy("certificate_number") >= 0.85, ev.misses
+    assert ev.accuracy("certificate_number") >= 0.89, ev.misses
     assert ev.clean_failed == 0, ev.misses
-    recall = sum(ev.tp.values()) / max(1, sum(ev.tp.values()) + sum(ev.fn.values()))
-    assert recall >= 0.9, ev.misses
+    precision, recall = _code_precision_recall(ev)
+    assert precision >= 0.8 and recall >= 0.95, ev.misses

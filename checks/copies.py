@@ -18,7 +18,7 @@ from __future__ import annotations
 from extractors.copy_marks import (
     FOUND_AT,
     absent_certainty,
-    attestation_block,
+    attestation_blocks,
     best,
     near_attestation,
 )
@@ -74,8 +74,8 @@ def check_copy_page(page: int, marks: tuple[Mark, ...], form: DeclaredForm, rule
         return out
 
     names = _declared_orgs(form, rules)
-    block = attestation_block(marks)
-    certifying = [m for m in found_seals if block is not None and near_attestation(m.box, block)]
+    blocks = attestation_blocks(marks)
+    certifying = [m for m in found_seals if any(near_attestation(m.box, block) for block in blocks)]
     # (A seal far from the attestation is not excused by its name: the copied document's
     # own seal may be the unit's, on a certificate the unit issued.)
     if attested and not certifying:

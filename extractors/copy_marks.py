@@ -28,6 +28,16 @@ def attestation_block(marks: tuple[Mark, ...]) -> Box | None:
     return att.box.union(sig.box) if sig is not None and sig.confidence >= FOUND_AT else att.box
 
 
+def attestation_blocks(marks: tuple[Mark, ...]) -> list[Box]:
+    """attestation_block, then every other attestation found (a spread or a sheet of two
+    copies carries one per copy): the places a certifying seal is stamped at."""
+    block = attestation_block(marks)
+    if block is None:
+        return []
+    top = best(marks, "attestation")
+    return [block] + [m.box for m in marks if m.kind == "attestation" and m is not top and m.confidence >= FOUND_AT]
+
+
 def near_attestation(seal: Box, block: Box) -> bool:
     """Whether a seal's box comes within NEAR_ATTESTATION of its radius of the block: the
     certifying seal is stamped over the words or the signature."""

@@ -33,7 +33,7 @@ from .attestation import (
     find_signature_label,
     nearest_miss,
 )
-from .copy_marks import FOUND_AT, attestation_block, near_attestation
+from .copy_marks import FOUND_AT, attestation_blocks, near_attestation
 from .seal_text import SealText, read_seal_text, read_seal_texts, seal_ink
 from .seals import SEAL_AT, InkMaps, SealHit, find_seals, ink_maps
 
@@ -168,11 +168,12 @@ def find_marks(rgb: np.ndarray, content: PageContent, engine: OcrEngine, dpi: fl
         box, conf = sig
         marks.append(Mark("signature", page.to_points(page.displayed(box)), conf, "handwriting",
                           page.colour_in(page.displayed(box))))
-    # the seals' names; the one stamped over the attestation is read twice (its name is
+    marks += _other_attestations(page, texts, att)
+    # the seals' names; the one stamped over an attestation is read twice (its name is
     # compared with the applicant's unit and recommender)
-    block = attestation_block(tuple(marks))
+    blocks = attestation_blocks(tuple(marks))
     for i, hit in enumerate(seals):
-        certifying = block is not None and near_attestation(page.to_points(hit.box), block)
+        certifying = any(near_attestation(page.to_points(hit.box), block) for block in blocks)
         read = seen.names.get(i) if seen.names is not None else None
         marks.append(page.seal_mark(hit, engine, confirm=certifying, read=read))
     if not maps.has_colour and not any(h.confidence >= SEAL_AT for h in seals):
@@ -282,15 +283,38 @@ def _name_readable(hit: SealHit) -> bool:
 
 def _best_attestation(texts: list[_Text]) -> tuple[_Text, Rect, float] | None:
     """The line holding the attestation best (its text, the phrase's box, a confidence)."""
-    best = None
+    found = _attestations(texts)
+    return found[0] if found else None
+
+
+def _attestations(texts: list[_Text]) -> list[tuple[_Text, Rect, float]]:
+    """Every line holding the attestation (its text, the phrase's box, a confidence), surest
+    first."""
+    out = []
     for t in texts:
         m = find_attestation(t.text)
-        if m is None:
+        if m is not None:
+            out.append((t, _span(t, m.start, m.end), m.score * math.sqrt(max(0.0, t.confidence))))
+    return sorted(out, key=lambda a: -a[2])
+
+
+def _other_attestations(page: _Page, texts: list[_Text], att: tuple[_Text, Rect, float] | None) -> list[Mark]:
+    """Attestations found apart from the best one: a booklet spread, or two documents copied on
+    one sheet, carries one per copy, and a certifying seal is stamped at its own."""
+    if att is None:
+        return []
+    out: list[Mark] = []
+    for text, box, conf in _attestations(texts):
+        if text is att[0] or conf < FOUND_AT or _overlaps(box, att[1]):
             continue
-        conf = m.score * math.sqrt(max(0.0, t.confidence))
-        if best is None or conf > best[2]:
-            best = (t, _span(t, m.start, m.end), conf)
-    return best
+        disp = page.displayed(box)
+        out.append(Mark("attestation", page.to_points(disp), conf, "text", page.colour_in(disp), text.text,
+                        text.confidence))
+    return out
+
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
 
 def _corroborated(marks: list[Mark]) -> list[Mark]:

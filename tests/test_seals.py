@@ -421,6 +421,46 @@ def test_only_the_documents_own_seal_far_from_the_attestation():
     assert codes(found) == [("SEAL_MISSING", "warning")] and "原件上的印章" in found[0].message
 
 
+def test_a_seal_at_either_copy_of_a_spread_certifies():
+    """A booklet spread, or two documents copied on one sheet, carries an attestation per copy:
+    the unit's seal stamped at the one read less surely still certifies the sheet, though the
+    surest words' own copy bears only the copied document's seal."""
+    surest = Mark("attestation", Box(700, 700, 800, 720), 1.0, "text", "red", "此复印件与原件相符", 1.0)
+    signed = Mark("signature", Box(750, 725, 830, 750), 0.95, "handwriting", "black")
+    issuer = seal(1000, 300, text="重庆市职业技能鉴定指导中心")
+    marks = (surest, signed, ATT, seal(220, 720), issuer)
+    assert check_copy_page(1, marks, FORM, RULES) == []
+    alone = tuple(m for m in marks if m is not ATT)  # the other copy's words not read
+    assert codes(check_copy_page(1, alone, FORM, RULES)) == [("SEAL_MISSING", "warning")]
+
+
+def test_a_spread_has_its_attestations_found_and_its_seal_paired_with_its_own(engine):
+    """Two copies side by side (a spread as the damage step makes it): handwritten words with
+    the unit's seal on the left, stamped words and no unit seal on the right. The stamped words
+    read surest; the left's are found too, and its seal certifies the sheet."""
+    import io
+
+    from PIL import Image
+
+    from fixtures.damage import _spread
+    from fixtures.pages import CopyOptions, make_copy_page
+    from pipeline.pages import read_pages
+
+    rng = random.Random(5)
+    left = make_copy_page("certificate", CERT, DPI, rng, CopyOptions(
+        certifier=UNIT, colour_mode="colour", attestation="handwritten", seal_look="normal", decor="none"))
+    right = make_copy_page("certificate", CERT, DPI, rng, CopyOptions(
+        certifier=UNIT, colour_mode="colour", attestation="stamp_red", unit_seal=False, seal_look="normal",
+        decor="none"))
+    sheet = _spread(*(Image.open(io.BytesIO(p.jpeg)).convert("RGB") for p in (left, right)))
+    buf = io.BytesIO()
+    sheet.save(buf, "PDF", resolution=DPI)
+    [page] = read_pages(buf.getvalue(), engine, dpi=DPI)
+    words = sorted((m for m in page.marks if m.kind == "attestation"), key=lambda m: -m.confidence)
+    assert len(words) == 2 and words[0].box.x0 > page.width / 2 > words[1].box.x1  # the right one surest
+    assert check_copy_page(1, page.marks, FORM, RULES) == []
+
+
 def test_certifying_seal_of_another_organisation():
     other = seal(220, 720, text="重庆巴山电子科技有限公司")
     found = check_copy_page(1, (ATT, SIG, other), FORM, RULES)

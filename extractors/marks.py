@@ -153,6 +153,7 @@ def find_marks(rgb: np.ndarray, content: PageContent, engine: OcrEngine, dpi: fl
     maps, seals = seen.maps, seen.seals
     texts = [_Text(line.text, page.upright(page.from_points(line.box)), line.confidence, "ocr")
              for line in content.lines]
+    texts += _joined_fragments(texts)
     att = _best_attestation(texts)
     if att is None:
         for region_texts in chain(_stamp_texts(page, maps, seals, engine), _texts_above_labels(page, texts, engine)):
@@ -296,6 +297,52 @@ def _attestations(texts: list[_Text]) -> list[tuple[_Text, Rect, float]]:
         if m is not None:
             out.append((t, _span(t, m.start, m.end), m.score * math.sqrt(max(0.0, t.confidence))))
     return sorted(out, key=lambda a: -a[2])
+
+
+# Fragments of one line: a seal stamped across the words splits the OCR's line in two (此件与
+# | 件相, 原 and 符 under the seal's ring). Each is no more than this many characters, on the
+# same row (their heights overlapping by half the lower's), less than MAX_GAP line heights apart.
+FRAGMENT_CHARS = 8
+FRAGMENT_GAP = 2.5
+
+
+def _joined_fragments(texts: list[_Text]) -> list[_Text]:
+    """Runs of two or three short OCR lines side by side on one row, joined, where together
+    they hold the attestation and none of them alone does."""
+    short = sorted((t for t in texts if t.source == "ocr" and 0 < len(t.text.strip()) <= FRAGMENT_CHARS),
+                   key=lambda t: t.box[0])
+    out: list[_Text] = []
+    for i, first in enumerate(short):
+        run = [first]
+        for t in short[i + 1:]:
+            last = run[-1]
+            h = min(last.box[3] - last.box[1], t.box[3] - t.box[1])
+            overlap = min(last.box[3], t.box[3]) - max(last.box[1], t.box[1])
+            if h <= 0 or overlap < 0.5 * h or t.box[0] < last.box[2] - 0.3 * h:
+                continue
+            if t.box[0] - last.box[2] > FRAGMENT_GAP * h:
+                continue
+            run.append(t)
+            if len(run) == 3:
+                break
+        for n in (2, 3):
+            if len(run) < n:
+                break
+            parts = run[:n]
+            if any(_attested(p) for p in parts):
+                break
+            joined = _Text(" ".join(p.text for p in parts),
+                           (parts[0].box[0], min(p.box[1] for p in parts), parts[-1].box[2], max(p.box[3] for p in parts)),
+                           min(p.confidence for p in parts), "ocr")
+            if _attested(joined):
+                out.append(joined)
+                break
+    return out
+
+
+def _attested(t: _Text) -> bool:
+    found = _attestations([t])
+    return bool(found) and found[0][2] >= FOUND_AT
 
 
 def _other_attestations(page: _Page, texts: list[_Text], att: tuple[_Text, Rect, float] | None) -> list[Mark]:

@@ -87,12 +87,29 @@ def _ratio(a: str, b: str) -> float:
     return 1.0 - edit_distance(a, b) / max(len(a), len(b))
 
 
+# Kinds of school: one of a kind is not a school of another kind of the same place (重庆市南山
+# 技师学院 and 重庆市南山高级技工学校 are two schools). A kind that ends another (技工学校,
+# 高级技工学校; 学院, 技师学院) may be the same school's name in short, or read with a slip.
+_SCHOOL_KINDS = ("职业技术学院", "技师学院", "高级技工学校", "技工学校", "职业教育中心", "职业高级中学")
+
+
+def _school_kind(name: str) -> str:
+    return next((k for k in _SCHOOL_KINDS if name.endswith(k)), "")
+
+
+def other_kind_of_school(read: str, name: str) -> bool:
+    """Whether a (canonical) name read and a declared one are schools of two kinds."""
+    a, b = _school_kind(read), _school_kind(name)
+    return bool(a and b) and not (a.endswith(b) or b.endswith(a))
+
+
 def org_similarity(read: str, name: str) -> float:
     """0..1: how well a name read from a seal matches a declared organisation: 1 - the edit
     distance over the longer canonical name, and no more than the same for the names'
-    distinctive parts (so that two district bureaus do not match on their long common end)."""
+    distinctive parts (so that two district bureaus do not match on their long common end);
+    0 for schools of two kinds."""
     a, b = canonical_org(read), canonical_org(name)
-    if not a or not b:
+    if not a or not b or other_kind_of_school(a, b):
         return 0.0
     ending = _ending(b)
     distinct = b[: len(b) - len(ending)]

@@ -155,16 +155,22 @@ def ink_maps(rgb: np.ndarray, dpi: float) -> InkMaps:
     # Faint ink is more coloured than the ground around it: a tinted ground (a desk, the back
     # of a booklet scanned beside the sheet, coloured paper) is as coloured as a faint stamp,
     # but evenly, so the median colour of a window wider than a seal's strokes is its own.
-    ground = cv2.medianBlur(chroma, max(3, int(GROUND_WINDOW_MM * dpi / k / 25.4) | 1))
+    ground_window = max(3, int(GROUND_WINDOW_MM * dpi / k / 25.4) | 1)
+    ground = cv2.medianBlur(chroma, ground_window)
     pale = (chroma >= FAINT_CHROMA) & (hi >= FAINT_MIN_VALUE) & (cv2.subtract(chroma, ground) >= FAINT_ABOVE_GROUND)
+    # Pale ink takes the tint of the paper under it (a pink seal on cream paper, or in a
+    # phone's warm light, is orange): its hue is judged with the ground's colour divided out.
+    paper_hue = _hue_on_white(small, ground_window)
     for name, ranges in HUES.items():
         in_hue = np.zeros(hue.shape, dtype=bool)
+        pale_in_hue = np.zeros(hue.shape, dtype=bool)
         for lo_h, hi_h in ranges:
             in_hue |= (hue >= lo_h) & (hue < hi_h)
+            pale_in_hue |= (paper_hue >= lo_h) & (paper_hue < hi_h)
         m = in_hue & coloured
         if int(m.sum()) >= MIN_COLOUR_PIXELS:
             masks[name] = m.astype(np.uint8) * 255
-            faint[name] = ((in_hue & pale) | m).astype(np.uint8) * 255
+            faint[name] = (((in_hue | pale_in_hue) & pale) | m).astype(np.uint8) * 255
     lum = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     # Dark enough to be ink and not coloured: black text, and seals in a grey scan (a red
     # seal photocopied in grey is a mid grey, a faint one a light grey: the margin is small).
@@ -174,6 +180,21 @@ def ink_maps(rgb: np.ndarray, dpi: float) -> InkMaps:
     grey = (lum.astype(np.int16) < paper - np.maximum(18, paper // 11)) & ~coloured
     masks["grey"] = grey.astype(np.uint8) * 255
     return InkMaps(1.0 / k, masks, (h, w), faint)
+
+
+def _hue_on_white(small: np.ndarray, window: int) -> np.ndarray:
+    """The hue of each pixel of an RGB image with the median colour of the window round it
+    (the paper, and the light on it) taken as white."""
+    # the median at a quarter of the scale: a ground changes over centimetres, and the full
+    # median cost a third of the seal search
+    f = 4 if window >= 12 else 1
+    h, w = small.shape[:2]
+    tiny = cv2.resize(small, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA) if f > 1 else small
+    ground = cv2.medianBlur(np.ascontiguousarray(tiny), max(3, (window // f) | 1))
+    if f > 1:
+        ground = cv2.resize(ground, (w, h), interpolation=cv2.INTER_LINEAR)
+    balanced = cv2.divide(small, np.maximum(ground, 1), scale=255.0)
+    return cv2.cvtColor(balanced, cv2.COLOR_RGB2HSV)[:, :, 0]
 
 
 # --- candidates --------------------------------------------------------------------------

@@ -457,3 +457,17 @@ def test_a_line_read_surely_after_its_turn_is_not_read_unturned_too(rapid, monke
     lines = rapid.read_detected(rapid.detect(page))
     assert [line.text for line in lines] == ["身份证号:500241199306243345", "技能等级认定专用"]
     assert batches == [2]  # both lines in one pass, none read again
+
+
+@pytest.mark.parametrize("shape", [(7, 5), (7, 5, 3), (7, 5, 4), (7, 5, 1)])
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270, 360, -90])
+def test_turn_is_a_clockwise_quarter_turn_of_any_page_image(shape, rotation):
+    from pipeline.pages import turn
+
+    image = np.random.default_rng(3).integers(0, 255, shape, dtype=np.uint8)
+    turned = turn(image, rotation)
+    expected = np.rot90(image, k=-(rotation // 90) % 4)
+    assert turned.shape == expected.shape and np.array_equal(turned, expected)
+    assert turned.flags["C_CONTIGUOUS"]
+    if rotation % 360 == 90:  # clockwise: the bottom-left pixel comes to the top-left
+        assert turned[0, 0].tolist() == image[-1, 0].tolist()

@@ -461,6 +461,28 @@ def test_a_spread_has_its_attestations_found_and_its_seal_paired_with_its_own(en
     assert check_copy_page(1, page.marks, FORM, RULES) == []
 
 
+def test_the_attestation_split_by_a_seal_into_two_lines_is_read_whole():
+    """A seal stamped across the words splits the OCR's line (此件与 | 件相, seed 2024 hard
+    0085): fragments side by side on one row are joined; lines on two rows, far apart, or
+    holding the words alone are not."""
+    from extractors.copy_marks import FOUND_AT
+    from extractors.marks import _best_attestation, _joined_fragments, _Text
+
+    left = _Text("此件与", (100, 500, 160, 530), 1.0, "ocr")
+    right = _Text("件相", (172, 503, 232, 533), 0.99, "ocr")
+    label = _Text("经办人:", (90, 560, 150, 585), 0.99, "ocr")
+    alone = _best_attestation([left, right, label])
+    assert alone is None or alone[2] < FOUND_AT
+    joined = _joined_fragments([left, right, label])
+    text, box, conf = _best_attestation([left, right, label] + joined)
+    assert conf >= FOUND_AT and box[0] <= 100 + 1 and box[2] >= 232 - 1
+    below = _Text("件相", (100, 540, 160, 570), 0.99, "ocr")
+    far = _Text("件相", (400, 503, 460, 533), 0.99, "ocr")
+    assert _joined_fragments([left, below]) == [] and _joined_fragments([left, far]) == []
+    whole = _Text("此件与原件相符", (100, 500, 300, 530), 0.99, "ocr")
+    assert _joined_fragments([whole, _Text("经办人", (310, 500, 360, 530), 0.99, "ocr")]) == []
+
+
 def test_certifying_seal_of_another_organisation():
     other = seal(220, 720, text="重庆巴山电子科技有限公司")
     found = check_copy_page(1, (ATT, SIG, other), FORM, RULES)
@@ -504,6 +526,17 @@ def test_org_names_match_through_abbreviations_and_slips():
     assert org_similarity("重庆市人力资源和社会保障局", "渝中区人力社保局") < 0.5
     # a slip where the generic ending starts (高 dropped before 级技工学校) still finds 南山
     assert org_similarity("重庆京南山级技工学校", "重庆市南山高级技工学校") >= 0.5
+
+
+def test_a_school_of_another_kind_is_another_organisation():
+    # same place, another kind of school: two schools, though half the characters agree
+    assert org_similarity("重庆市南山高级技工学校", "重庆市南山技师学院") == 0.0
+    assert org_similarity("重庆市南山职业技术学院", "南山技师学院") == 0.0
+    # a kind ending another is the same name in short, or read with a slip
+    assert org_similarity("重庆市南山技工学校", "重庆市南山高级技工学校") >= 0.5
+    assert org_similarity("重庆市南山学院", "重庆市南山技师学院") >= 0.5
+    # a slip in the kind's characters is not another kind
+    assert org_similarity("重庆市南山技师学阮", "重庆市南山技师学院") >= 0.8
 
 
 

@@ -301,7 +301,7 @@ def _attestations(texts: list[_Text]) -> list[tuple[_Text, Rect, float]]:
 
 # Fragments of one line: a seal stamped across the words splits the OCR's line in two (此件与
 # | 件相, 原 and 符 under the seal's ring). Each is no more than this many characters, on the
-# same row (their heights overlapping by half the lower's), less than MAX_GAP line heights apart.
+# same row (their heights overlapping by half the lower's), less than FRAGMENT_GAP line heights apart.
 FRAGMENT_CHARS = 8
 FRAGMENT_GAP = 2.5
 

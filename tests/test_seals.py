@@ -14,6 +14,7 @@ import json
 import math
 import random
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
@@ -459,6 +460,33 @@ def test_a_spread_has_its_attestations_found_and_its_seal_paired_with_its_own(en
     words = sorted((m for m in page.marks if m.kind == "attestation"), key=lambda m: -m.confidence)
     assert len(words) == 2 and words[0].box.x0 > page.width / 2 > words[1].box.x1  # the right one surest
     assert check_copy_page(1, page.marks, FORM, RULES) == []
+
+
+def _pale_seal_on_cream(red_share: float, paper=(196, 195, 174)) -> np.ndarray:
+    """A pale pink seal as a phone photo of cream paper shows it (seed 2026 hard 0068): most
+    of its ring orange (hue 12, where red ends at 11), a share of each sixth of it redder."""
+    img = np.full((1200, 1000, 3), paper, np.uint8)
+    r, c, t = int(21 / 25.4 * DPI), (500, 600), int(1.2 / 25.4 * DPI)
+    orange, red = (187, 161, 143), (190, 150, 142)
+    cv2.circle(img, c, r, orange, thickness=t)
+    for start in range(0, 360, 60):
+        cv2.ellipse(img, c, (r, r), 0, start, start + 60 * red_share, red, thickness=t)
+    star = [(c[0] + (0.3 if k % 2 == 0 else 0.12) * r * np.cos(np.radians(k * 36 - 90)),
+             c[1] + (0.3 if k % 2 == 0 else 0.12) * r * np.sin(np.radians(k * 36 - 90))) for k in range(10)]
+    cv2.fillPoly(img, [np.array(star, np.int32)], red)
+    for k in range(14):  # the name's characters along the ring
+        a = np.radians(-150 + 300 * k / 13)
+        x, y = c[0] + 0.75 * r * np.sin(a), c[1] - 0.75 * r * np.cos(a)
+        cv2.rectangle(img, (int(x - 12), int(y - 12)), (int(x + 12), int(y + 12)), orange, thickness=4)
+    return img
+
+
+@pytest.mark.parametrize("red_share", [0.2, 0.5])
+def test_a_pale_seal_on_tinted_paper_is_judged_on_its_whole_ring(red_share):
+    hits = find_seals(_pale_seal_on_cream(red_share), DPI)
+    assert [h.colour for h in hits if h.confidence >= 0.5] == ["red"]
+    # the paper's tint alone is no seal
+    assert find_seals(np.full((1200, 1000, 3), (196, 195, 174), np.uint8), DPI) == []
 
 
 def test_the_attestation_split_by_a_seal_into_two_lines_is_read_whole():

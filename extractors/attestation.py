@@ -83,20 +83,39 @@ def _edits_allowed(phrase: str) -> int:
     return 1 if len(phrase) <= SHORT_PHRASE else int(MAX_EDIT_SHARE * len(phrase))
 
 
-def _shared(phrase: str, text: str) -> int:
-    """How many of phrase's characters text holds (as a multiset): no stretch of text is
-    fewer than len(phrase) - shared edits from phrase, so the search is skipped where that
-    bound rules a phrase out (every page line is tried against every phrase)."""
-    return sum((Counter(phrase) & Counter(text)).values())
+@cache
+def _counted(phrase: str) -> tuple[tuple[str, int], ...]:
+    return tuple(Counter(phrase).items())
+
+
+def _shared(phrase: str, text: Counter) -> int:
+    """How many of phrase's characters text (counted) holds, as a multiset: no stretch of
+    text is fewer than len(phrase) - shared edits from phrase, so the search is skipped where
+    that bound rules a phrase out (every page line is tried against every phrase)."""
+    return sum(min(n, text[ch]) for ch, n in _counted(phrase))
+
+
+def _shared_with_any(phrases: tuple[str, ...], text: Counter) -> int:
+    """An upper bound on _shared(phrase, text) for every phrase: text's characters that any
+    phrase holds."""
+    return sum(n for ch, n in text.items() if ch in _alphabet(phrases))
+
+
+@cache
+def _alphabet(phrases: tuple[str, ...]) -> frozenset[str]:
+    return frozenset("".join(phrases))
 
 
 def find_phrase(text: str, phrases: tuple[str, ...]) -> PhraseMatch | None:
     """The best accepted match of any phrase in text (normalised, white space removed);
     a longer variant wins a tie, so 此复印件与原件相符 is reported whole."""
     flat = strip_spaces(normalise(text))
+    counted = Counter(flat)
+    if _shared_with_any(phrases, counted) < min(len(p) - _edits_allowed(p) for p in phrases):
+        return None  # most lines of a page: too few of the phrases' characters for any
     best: PhraseMatch | None = None
     for phrase in phrases:
-        if len(phrase) - _shared(phrase, flat) > _edits_allowed(phrase):
+        if len(phrase) - _shared(phrase, counted) > _edits_allowed(phrase):
             continue
         edits, start, end = approximate_find(phrase, flat)
         if not accepted(phrase, edits):
@@ -111,9 +130,10 @@ def nearest_miss(text: str, phrases: tuple[str, ...]) -> float:
     """The best score (1 - edits / length) of any phrase in text, accepted or not: how close
     the text came to holding an attestation (0 when it shares nothing with one)."""
     flat = strip_spaces(normalise(text))
+    counted = Counter(flat)
     best = 0.0
     for phrase in phrases:
-        if _shared(phrase, flat) / len(phrase) <= best:
+        if _shared(phrase, counted) / len(phrase) <= best:
             continue  # it cannot score higher
         edits, _, _ = approximate_find(phrase, flat)
         best = max(best, 1.0 - edits / len(phrase))

@@ -222,3 +222,36 @@ def test_parser_disagreements_found_by_fuzzing_are_unreadable_pdfs():
         with pytest.raises(UnreadablePdf):
             read_pages(doc.data, _NoOcr(), dpi=72, pages=range(1, doc.pages + 1))
         print(name, "ok")
+
+
+# --- the attestation's phrases ---------------------------------------------------------------
+
+
+def _every_phrase_searched(text: str, phrases: tuple[str, ...]):
+    """find_phrase without its shortcuts: every phrase searched in full."""
+    from extractors.attestation import PhraseMatch, accepted, approximate_find
+    from extractors.textnorm import normalise, strip_spaces
+
+    flat, best = strip_spaces(normalise(text)), None
+    for phrase in phrases:
+        edits, start, end = approximate_find(phrase, flat)
+        if accepted(phrase, edits):
+            score = 1.0 - edits / len(phrase)
+            if best is None or (score, len(phrase)) > (best.score, len(best.phrase)):
+                best = PhraseMatch(phrase, start, end, score)
+    return best
+
+
+_PHRASE_CHARS = "此件与原复印相符一致经核对无误姓名证书编号重庆市人力资源和社会保障局0123456789: "
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=_PHRASE_CHARS, max_size=18))
+@example("此件与原件相符")
+@example("与原件相")
+@example("此件与 件相")
+def test_find_phrase_skips_only_lines_that_cannot_hold_a_phrase(text):
+    from extractors.attestation import attestation_phrases, find_phrase
+
+    phrases = attestation_phrases()
+    assert find_phrase(text, phrases) == _every_phrase_searched(text, phrases)

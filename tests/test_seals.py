@@ -237,6 +237,9 @@ def test_the_unrolled_ring_is_cut_below_the_name():
         ("经办人：此件與原件相符", "此件与原件相符"),
         ("与原件一致", "与原件一致"),
         ("与原件核对无误", "与原件核对无误"),
+        ("经核对，此复印件与原件相同", "与原件相同"),  # wordings units also stamp
+        ("经办人核对原件无误", "核对原件无误"),
+        ("此复印件与原件无异", "与原件无异"),
     ],
 )
 def test_attestation_variants_and_slips(text, phrase):
@@ -244,7 +247,8 @@ def test_attestation_variants_and_slips(text, phrase):
     assert m is not None and m.phrase == phrase
 
 
-@pytest.mark.parametrize("text", ["原件", "复印无效", "重庆市人力资源和社会保障局", "原件已收回", ""])
+@pytest.mark.parametrize("text", ["原件", "复印无效", "重庆市人力资源和社会保障局", "原件已收回", "", "复印件无效",
+                                  "请核对原件", "原件丢失"])
 def test_text_that_is_no_attestation(text):
     assert find_attestation(text) is None
 

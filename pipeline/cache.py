@@ -296,9 +296,39 @@ def _tree_hash(paths: Sequence[Path]) -> str:
 @lru_cache(maxsize=1)
 def reader_fingerprint() -> str:
     """The code a page's reading depends on: rendering, OCR, the marks on the image."""
+    return _tree_hash(reader_sources())
+
+
+def reader_sources() -> list[Path]:
+    """pipeline/pages.py and the extractors (the marks are found with the page), and every
+    pipeline module they import, directly or through another. Found from the imports, not
+    listed: a module added to the reading (as reread.py once was) had left cached readings in
+    place until someone listed it."""
+    import ast
+
     pipeline = _ROOT / "pipeline"
-    return _tree_hash([pipeline / "pages.py", pipeline / "ocr.py", pipeline / "reread.py", pipeline / "model.py",
-                       pipeline / "limits.py", _ROOT / "extractors"])
+    seen: list[Path] = []
+    extractors = _ROOT / "extractors"
+    todo = [pipeline / "pages.py"] + sorted(extractors.rglob("*.py"))
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.is_file():
+            continue
+        seen.append(path)
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                if node.level:  # from .ocr import x, from . import ocr: relative to path's package
+                    if path.parent == pipeline:
+                        names = [node.module] if node.module else [a.name for a in node.names]
+                elif (node.module or "").startswith("pipeline."):
+                    names = [node.module.removeprefix("pipeline.")]
+                elif node.module == "pipeline":
+                    names = [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name.removeprefix("pipeline.") for a in node.names if a.name.startswith("pipeline.")]
+            todo += [pipeline / f"{name.split('.')[0]}.py" for name in names]
+    return sorted(p for p in seen if extractors not in p.parents) + [extractors]
 
 
 @lru_cache(maxsize=1)

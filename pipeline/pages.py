@@ -34,6 +34,7 @@ from pipeline.limits import page_too_complex
 from pipeline.errors import PrecheckError, UnreadablePdf
 from pipeline.ocr import OcrEngine, OcrEngineUnavailable, OcrLine
 from pipeline.reread import read_beside_lone_labels, redetect_number_lines, reread_numbers
+from pipeline.scan_image import scaled_page_image
 
 Rect = tuple[float, float, float, float]  # x0, top, x1, bottom, in pixels or points
 
@@ -121,7 +122,7 @@ def render_page_as_read(pdf_bytes: bytes, page_no: int, dpi: int) -> np.ndarray:
             raise ValueError(f"page {page_no} out of range 1..{len(doc)}")
         page = doc[page_no - 1]
         try:
-            return _render_array(page, dpi)
+            return _render_array(page, dpi, _pdfminer_pages(pdf_bytes, page_no)[page_no - 1])
         finally:
             page.close()
     finally:
@@ -145,11 +146,18 @@ def _render(pdf_page: pdfium.PdfPage, dpi: float) -> Image.Image:
     return pdf_page.render(scale=render_dpi(w, h, dpi) / 72).to_pil().convert("RGB")
 
 
-def _render_array(pdf_page: pdfium.PdfPage, dpi: float) -> np.ndarray:
+def _render_array(pdf_page: pdfium.PdfPage, dpi: float, miner_page: Any = None) -> np.ndarray:
     """np.asarray(_render(...)), the same pixels, made with one copy instead of three (pdfium
-    renders the bytes in RGB order; PIL's decode, convert and asarray each copied)."""
+    renders the bytes in RGB order; PIL's decode, convert and asarray each copied); for a page
+    that is one plain image filling it (miner_page: pdfminer's parse of it), that image scaled,
+    which gives the render's pixels in a third of its time."""
     w, h = pdf_page.get_size()
-    bitmap = pdf_page.render(scale=render_dpi(w, h, dpi) / 72, rev_byteorder=True)
+    scale = render_dpi(w, h, dpi) / 72
+    if miner_page is not None:
+        image = scaled_page_image(pdf_page, miner_page, scale)
+        if image is not None:
+            return image
+    bitmap = pdf_page.render(scale=scale, rev_byteorder=True)
     try:
         if bitmap.mode != "RGB":
             return np.asarray(bitmap.to_pil().convert("RGB"))
@@ -333,7 +341,7 @@ def _prepare(doc: pdfium.PdfDocument, miner: Any, number: int, dpi: int, engine:
                 f"page {number} has no usable text layer and needs OCR, but no OCR engine was given"
             )
         width, height = layer.size if layer is not None else _displayed_size(pdf_page, *_miner_frame(miner))
-        image = _render_array(pdf_page, dpi)
+        image = _render_array(pdf_page, dpi, miner)
         return _Prepared(None, image, remove_colour(image), render_dpi(*pdf_page.get_size(), dpi), width, height)
     finally:
         pdf_page.close()

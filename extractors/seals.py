@@ -43,6 +43,11 @@ RING_PREFILTER = 0.3
 # A candidate with ink near at least this much of its outline is also tried as a circle,
 # where the ellipse fitted to it ran off.
 CIRCLE_REFIT_AT = 0.8
+# A candidate with less of its outline on the page than this is also tried as an upright
+# circle or oval (UPRIGHT_SHAPES: width over height), its visible arc being too short to fit
+# an ellipse to.
+PARTLY_OFF = 0.7
+UPRIGHT_SHAPES = (1.0, 4 / 3, 3 / 4)
 # Hough candidates examined per ink map, best accumulator first.
 MAX_CANDIDATES = 14
 # A seal's star spans about this share of its radius from its centre to a point (half its
@@ -509,6 +514,8 @@ def _judge(mask: np.ndarray, cand: _Ellipse, colour: str, maps: InkMaps, r_min: 
         return None
     best: tuple[float, _Ellipse, _Features] | None = None
     refits = (_refit, _refit_circle) if _ring_coverage(mask, cand) >= CIRCLE_REFIT_AT else (_refit,)
+    if _visible(mask, cand) < PARTLY_OFF:
+        refits += (_refit_upright,)
     for refit in refits:
         e = refit(mask, cand)
         if e is None or not _plausible(e, r_min, r_max):
@@ -542,6 +549,37 @@ def _refit_circle(mask: np.ndarray, e: _Ellipse) -> _Ellipse | None:
                 score, u = _outer_edge(mask, c)
                 if score > best[0]:
                     best = (score, _Ellipse(c.cx, c.cy, r * u, r * u, 0.0))
+    return best[1] if best[0] > 0 else None
+
+
+def _visible(mask: np.ndarray, e: _Ellipse) -> float:
+    """Share of e's outline on the page."""
+    h, w = mask.shape
+    t = np.linspace(0.0, 2 * math.pi, _ANGLES, endpoint=False)
+    xs, ys = e.cx + e.a * np.cos(t), e.cy + e.b * np.sin(t)
+    return float(((xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)).mean())
+
+
+def _refit_upright(mask: np.ndarray, e: _Ellipse) -> _Ellipse | None:
+    """For a seal partly off the page, whose visible arc is too short to fit an ellipse to:
+    the circle or upright 40 x 30 mm oval (either way round) near e, centre moved by up to
+    about a quarter of its radius in two rounds, whose outer edge has ink just inside and
+    paper just outside at the most visible angles."""
+    r = (e.a + e.b) / 2
+    best = (-1.0, e)
+    for k in UPRIGHT_SHAPES:
+        shape_best = (-1.0, e)
+        start = _Ellipse(e.cx, e.cy, r * math.sqrt(k), r / math.sqrt(k), 0.0)
+        for step in (0.1 * r, 0.04 * r):
+            cx, cy = (shape_best[1].cx, shape_best[1].cy) if shape_best[0] >= 0 else (start.cx, start.cy)
+            for dx in (-2, -1, 0, 1, 2):
+                for dy in (-2, -1, 0, 1, 2):
+                    c = _Ellipse(cx + dx * step, cy + dy * step, start.a, start.b, 0.0)
+                    score, u = _outer_edge(mask, c)
+                    if score > shape_best[0]:
+                        shape_best = (score, _Ellipse(c.cx, c.cy, c.a * u, c.b * u, 0.0))
+        if shape_best[0] > best[0]:
+            best = shape_best
     return best[1] if best[0] > 0 else None
 
 

@@ -331,13 +331,16 @@ def run_batch(root: Path, out: Path, options: Options = Options(),
             result, key = outcome, task.key
         report = result.report
         report.meta["input"] = task.key
+        # its evidence images, then the cache, then the report: a run stopped in between keeps
+        # a report it has not yet written (the resume writes it from the cache) rather than
+        # checking one already written again; a kept report's images are already on disk
         _write_files(out, result.files)
-        write_report(out, report)
         if cache is not None:
             try:
                 cache.put_report(key, report)
             except Exception as exc:  # noqa: BLE001 - a full disk costs the resume, not the batch
                 log.warning("could not keep %s in the cache: %s", task.sid, exc)
+        write_report(out, report)
         results[task.sid] = report
         pages += len(report.page_details)
         if progress:

@@ -33,7 +33,18 @@ _TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_C
 
 def scaled_page_image(pdf_page: pdfium.PdfPage, miner_page: Any, scale: float) -> np.ndarray | None:
     """The page as pdfium would render it at scale (an RGB array in the displayed frame), made
-    from its one image; None when the page is not simply one plain image filling it."""
+    from its one image; None when the page is not simply one plain image filling it, or its
+    image cannot be decoded (the render draws what it can of a broken stream, where pdfium's
+    image decode gives up)."""
+    try:
+        return _scaled(pdf_page, miner_page, scale)
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - the render is the answer for whatever this path refuses
+        return None
+
+
+def _scaled(pdf_page: pdfium.PdfPage, miner_page: Any, scale: float) -> np.ndarray | None:
     image = _sole_image(pdf_page)
     if image is None or not _plain_image_dict(miner_page, image):
         return None

@@ -165,3 +165,22 @@ def test_the_reading_cache_key_covers_the_modules_the_reading_imports():
     names = {p.name for p in reader_sources()}
     assert {"pages.py", "ocr.py", "reread.py", "scan_image.py", "model.py", "extractors"} <= names
     assert not names & {"runner.py", "cli.py", "html_report.py"}  # a report's code, not the reading's
+
+
+@pytest.mark.parametrize("damage", ["no_start_marker", "garbage"])
+def test_a_page_whose_image_will_not_decode_is_still_read(damage, rapid):
+    """A broken JPEG stream: the fast path steps aside, pdfium's render draws what it can (a
+    blank page) and the document is read, not refused."""
+    from pipeline.pages import read_pages
+
+    buf = io.BytesIO()
+    _scan((1240, 1754)).save(buf, "PDF", resolution=150.0)
+    data = buf.getvalue()
+    start, end = data.find(b"\xff\xd8"), data.find(b"\xff\xd9")
+    broken = (b"\x00\x00" + data[start + 2:end + 2] if damage == "no_start_marker"
+              else bytes(np.random.default_rng(1).integers(0, 256, end + 2 - start, dtype=np.uint8)))
+    data = data[:start] + broken + data[end + 2:]
+    fast, rendered = _both(data)
+    assert fast is None and rendered.shape == (3508, 2481, 3)
+    (page,) = read_pages(data, rapid)
+    assert page.lines == ()

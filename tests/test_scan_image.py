@@ -141,8 +141,8 @@ def test_a_clipped_image_is_rendered():
     _rendered_only(clipped)
 
 
-def test_read_pages_reads_a_fast_path_page_as_it_read_the_render(rapid):
-    """The page loop takes the fast path and reads the same words."""
+def test_read_pages_reads_a_page_the_fast_path_takes(rapid):
+    """The page loop takes the fast path for a page of one JPEG and reads its words."""
     from pipeline.pages import read_pages
 
     im = Image.new("RGB", (1654, 2339), "white")

@@ -154,13 +154,14 @@ def find_marks(rgb: np.ndarray, content: PageContent, engine: OcrEngine, dpi: fl
     texts = [_Text(line.text, page.upright(page.from_points(line.box)), line.confidence, "ocr")
              for line in content.lines]
     texts += _joined_fragments(texts)
-    att = _best_attestation(texts)
-    if att is None:
+    found = _attestations(texts)
+    if not found:
         for region_texts in chain(_stamp_texts(page, maps, seals, engine), _texts_above_labels(page, texts, engine)):
             texts += region_texts
-            att = _best_attestation(texts)
-            if att is not None:
+            found = _attestations(region_texts)
+            if found:
                 break  # read; the rest need not be
+    att = found[0] if found else None
     marks = _attestation_marks(page, texts, att)
     sig = _signature(page, texts, att, [s for s in seals if s.confidence >= SEAL_AT])
     if att is None and sig is not None and sig[1] >= FOUND_AT:
@@ -169,7 +170,7 @@ def find_marks(rgb: np.ndarray, content: PageContent, engine: OcrEngine, dpi: fl
         box, conf = sig
         marks.append(Mark("signature", page.to_points(page.displayed(box)), conf, "handwriting",
                           page.colour_in(page.displayed(box))))
-    marks += _other_attestations(page, texts, att)
+    marks += _other_attestations(page, found)
     # the seals' names; the one stamped over an attestation is read twice (its name is
     # compared with the applicant's unit and recommender)
     blocks = attestation_blocks(tuple(marks))
@@ -282,12 +283,6 @@ def _name_readable(hit: SealHit) -> bool:
 # --- the attestation -----------------------------------------------------------------------
 
 
-def _best_attestation(texts: list[_Text]) -> tuple[_Text, Rect, float] | None:
-    """The line holding the attestation best (its text, the phrase's box, a confidence)."""
-    found = _attestations(texts)
-    return found[0] if found else None
-
-
 def _attestations(texts: list[_Text]) -> list[tuple[_Text, Rect, float]]:
     """Every line holding the attestation (its text, the phrase's box, a confidence), surest
     first."""
@@ -345,14 +340,16 @@ def _attested(t: _Text) -> bool:
     return bool(found) and found[0][2] >= FOUND_AT
 
 
-def _other_attestations(page: _Page, texts: list[_Text], att: tuple[_Text, Rect, float] | None) -> list[Mark]:
-    """Attestations found apart from the best one: a booklet spread, or two documents copied on
-    one sheet, carries one per copy, and a certifying seal is stamped at its own."""
-    if att is None:
+def _other_attestations(page: _Page, found: list[tuple[_Text, Rect, float]]) -> list[Mark]:
+    """Attestations found (_attestations, surest first) apart from the best one: a booklet
+    spread, or two documents copied on one sheet, carries one per copy, and a certifying seal
+    is stamped at its own."""
+    if not found:
         return []
+    att = found[0]
     out: list[Mark] = []
-    for text, box, conf in _attestations(texts):
-        if text is att[0] or conf < FOUND_AT or _overlaps(box, att[1]):
+    for text, box, conf in found[1:]:
+        if conf < FOUND_AT or _overlaps(box, att[1]):
             continue
         disp = page.displayed(box)
         out.append(Mark("attestation", page.to_points(disp), conf, "text", page.colour_in(disp), text.text,
@@ -470,7 +467,7 @@ def _inside(r: Rect, s: SealHit, margin: float) -> bool:
 def _signature(page: _Page, texts: list[_Text], att: tuple[_Text, Rect, float] | None,
                seals: list[SealHit]) -> tuple[Rect, float] | None:
     """The handler's signature (upright box, confidence): handwriting beside a label such as
-    经办人, or, with no label read, beside the attestation (att: _best_attestation's)."""
+    经办人, or, with no label read, beside the attestation (att: the first of _attestations)."""
     attestation = att[1] if att is not None else None
     mm = page.px_per_mm
     right, above, below = SIGNATURE_REACH_MM

@@ -540,16 +540,8 @@ def _refit_circle(mask: np.ndarray, e: _Ellipse) -> _Ellipse | None:
     """The circle near e (centre moved by up to 3 % of its radius, in two rounds) whose
     ring's outer edge has ink just inside and paper just outside at the most angles."""
     r = (e.a + e.b) / 2
-    best = (-1.0, e)
-    for step in (0.02 * r, 0.01 * r):
-        cx, cy = best[1].cx, best[1].cy
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                c = _Ellipse(cx + dx * step, cy + dy * step, r, r, 0.0)
-                score, u = _outer_edge(mask, c)
-                if score > best[0]:
-                    best = (score, _Ellipse(c.cx, c.cy, r * u, r * u, 0.0))
-    return best[1] if best[0] > 0 else None
+    score, found = _edge_search(mask, _Ellipse(e.cx, e.cy, r, r, 0.0), (0.02 * r, 0.01 * r), 1)
+    return found if score > 0 else None
 
 
 def _visible(mask: np.ndarray, e: _Ellipse) -> float:
@@ -566,21 +558,25 @@ def _refit_upright(mask: np.ndarray, e: _Ellipse) -> _Ellipse | None:
     about a quarter of its radius in two rounds, whose outer edge has ink just inside and
     paper just outside at the most visible angles."""
     r = (e.a + e.b) / 2
-    best = (-1.0, e)
-    for k in UPRIGHT_SHAPES:
-        shape_best = (-1.0, e)
-        start = _Ellipse(e.cx, e.cy, r * math.sqrt(k), r / math.sqrt(k), 0.0)
-        for step in (0.1 * r, 0.04 * r):
-            cx, cy = (shape_best[1].cx, shape_best[1].cy) if shape_best[0] >= 0 else (start.cx, start.cy)
-            for dx in (-2, -1, 0, 1, 2):
-                for dy in (-2, -1, 0, 1, 2):
-                    c = _Ellipse(cx + dx * step, cy + dy * step, start.a, start.b, 0.0)
-                    score, u = _outer_edge(mask, c)
-                    if score > shape_best[0]:
-                        shape_best = (score, _Ellipse(c.cx, c.cy, c.a * u, c.b * u, 0.0))
-        if shape_best[0] > best[0]:
-            best = shape_best
-    return best[1] if best[0] > 0 else None
+    score, found = max((_edge_search(mask, _Ellipse(e.cx, e.cy, r * math.sqrt(k), r / math.sqrt(k), 0.0),
+                                     (0.1 * r, 0.04 * r), 2) for k in UPRIGHT_SHAPES), key=lambda sf: sf[0])
+    return found if score > 0 else None
+
+
+def _edge_search(mask: np.ndarray, start: _Ellipse, steps: tuple[float, ...], span: int) -> tuple[float, _Ellipse]:
+    """(score, ellipse) of the outline of start's shape, its centre moved up to span steps
+    each way in each round (of the given step sizes, round on round from the best so far),
+    whose outer edge _outer_edge scores best; the ellipse scaled to that edge."""
+    best = (-1.0, start)
+    for step in steps:
+        cx, cy = best[1].cx, best[1].cy
+        for dx in range(-span, span + 1):
+            for dy in range(-span, span + 1):
+                c = _Ellipse(cx + dx * step, cy + dy * step, start.a, start.b, start.angle)
+                score, u = _outer_edge(mask, c)
+                if score > best[0]:
+                    best = (score, _Ellipse(c.cx, c.cy, c.a * u, c.b * u, c.angle))
+    return best
 
 
 def _outer_edge(mask: np.ndarray, c: _Ellipse) -> tuple[float, float]:

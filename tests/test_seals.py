@@ -522,15 +522,15 @@ def test_the_attestation_split_by_a_seal_into_two_lines_is_read_whole():
     0085): fragments side by side on one row are joined; lines on two rows, far apart, or
     holding the words alone are not."""
     from extractors.copy_marks import FOUND_AT
-    from extractors.marks import _best_attestation, _joined_fragments, _Text
+    from extractors.marks import _attestations, _joined_fragments, _Text
 
     left = _Text("此件与", (100, 500, 160, 530), 1.0, "ocr")
     right = _Text("件相", (172, 503, 232, 533), 0.99, "ocr")
     label = _Text("经办人:", (90, 560, 150, 585), 0.99, "ocr")
-    alone = _best_attestation([left, right, label])
-    assert alone is None or alone[2] < FOUND_AT
+    alone = _attestations([left, right, label])
+    assert not alone or alone[0][2] < FOUND_AT
     joined = _joined_fragments([left, right, label])
-    text, box, conf = _best_attestation([left, right, label] + joined)
+    text, box, conf = _attestations([left, right, label] + joined)[0]
     assert conf >= FOUND_AT and box[0] <= 100 + 1 and box[2] >= 232 - 1
     below = _Text("件相", (100, 540, 160, 570), 0.99, "ocr")
     far = _Text("件相", (400, 503, 460, 533), 0.99, "ocr")

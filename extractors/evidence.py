@@ -8,7 +8,7 @@ from dataclasses import replace
 from pipeline.model import Candidate, Evidence, PageContent, PageKind
 
 from . import certificate_number, dates, grades, honors, id_number, names, narrative
-from .layout import Row, page_rows
+from .layout import Row, page_rows, second_reading_rows
 from .page_kind import classify
 
 # A grade or honour named on a page that is not a certificate is weaker evidence.
@@ -117,6 +117,11 @@ def extract_evidence(pages: list[PageContent]) -> Evidence:
     births = dates.extract_birth_dates(evidence_rows) + [_derived_birth(c) for c in valid_ids]
     genders = names.extract_genders(evidence_rows) + [_derived_sex(c) for c in valid_ids]
     numbers = certificate_number.extract(evidence_rows)
+    # A number read two ways: either may be the one printed, so the form's agreeing with
+    # either is no mismatch. It gives no grade of its own: the first reading's stands.
+    seconds = [c for c in certificate_number.extract(
+        [r for p, k in zip(pages, kinds) if k is not PageKind.NARRATIVE for r in second_reading_rows(p)]
+    ) if not any(c.value == n.value for n in numbers)]
     grade_cands = [
         c if kind_of.get(c.page) is PageKind.CERTIFICATE else replace(c, confidence=c.confidence * _OFF_PAGE_FACTOR)
         for c in grades.extract(evidence_rows)
@@ -132,7 +137,7 @@ def extract_evidence(pages: list[PageContent]) -> Evidence:
         birth_dates=rank(births),
         genders=rank(genders),
         grades=ranked_grades,
-        certificate_numbers=numbers_of_grade_first(rank(numbers), ranked_grades),
+        certificate_numbers=numbers_of_grade_first(rank(numbers + seconds), ranked_grades),
         honors=rank(honour_cands),
         narrative=narrative.measure(all_rows, kinds),
         page_kinds=kinds,

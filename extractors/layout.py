@@ -7,7 +7,7 @@ baseline band are joined into one row, left to right, with a single space betwee
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.model import Box, PageContent, TextLine, boxes_union
 
@@ -124,3 +124,17 @@ def _gap(a: Box, b: Box) -> Box:
 def page_rows(page: PageContent) -> list[Row]:
     groups = group_rows(page.lines, page.rotation, page.width, page.height)
     return [row_from_lines(r) for r in groups if any(ln.text.strip() for ln in r)]
+
+
+def second_reading_rows(page: PageContent) -> list[Row]:
+    """The rows of page that hold a line read a second time (TextLine.second), each with
+    that line's second reading in place of its first."""
+    if not any(ln.second for ln in page.lines):
+        return []
+    out = []
+    for group in group_rows(page.lines, page.rotation, page.width, page.height):
+        for i, line in enumerate(group):
+            if line.second:
+                again = replace(line, text=line.second, confidence=line.second_confidence, char_boxes=())
+                out.append(row_from_lines(group[:i] + [again] + group[i + 1:]))
+    return out

@@ -74,6 +74,10 @@ class TextLine:
     page: int
     source: str  # "text_layer" or "ocr:<engine>"
     char_boxes: tuple[Box, ...] = ()
+    # A second reading of an unsure certificate number's line that read another number:
+    # which of the two is right is not known, so both are candidates (evidence.py).
+    second: str = ""
+    second_confidence: float = 0.0
 
     def span_box(self, start: int, end: int) -> Box:
         """The box of characters [start, end) of this line."""

@@ -37,6 +37,8 @@ class OcrLine:
     text: str
     box: tuple[float, float, float, float]  # pixels x0, top, x1, bottom in the image given
     confidence: float  # 0..1
+    second: str = ""  # the line read once more, where that reading disagrees (reread.py)
+    second_confidence: float = 0.0
 
 
 class OcrEngine(Protocol):

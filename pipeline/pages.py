@@ -33,7 +33,7 @@ from pipeline.model import Box, PageContent, TextLine
 from pipeline.limits import page_too_complex
 from pipeline.errors import PrecheckError, UnreadablePdf
 from pipeline.ocr import OcrEngine, OcrEngineUnavailable, OcrLine
-from pipeline.reread import read_beside_lone_labels, redetect_number_lines, reread_numbers
+from pipeline.reread import read_beside_lone_labels, read_unsure_numbers_again, redetect_number_lines, reread_numbers
 from pipeline.scan_image import scaled_page_image
 
 Rect = tuple[float, float, float, float]  # x0, top, x1, bottom, in pixels or points
@@ -750,6 +750,7 @@ def read_image(
     rotation, ocr_lines = read_upright(grey, engine)
     upright = turn(grey, rotation) if rotation else grey
     ocr_lines = redetect_number_lines(upright, reread_numbers(upright, ocr_lines, engine), engine)
+    ocr_lines = read_unsure_numbers_again(upright, ocr_lines, engine)
     ocr_lines = read_beside_lone_labels(upright, ocr_lines, engine)
     h_px, w_px = grey.shape[:2]
     source = f"ocr:{engine.name}"
@@ -767,7 +768,7 @@ def _text_line(
     char_boxes = tuple(
         pixels_to_points(unrotate_box(b, rotation, w_px, h_px), dpi) for b in split_box(line.box, line.text)
     )
-    return TextLine(line.text, box, line.confidence, number, source, char_boxes)
+    return TextLine(line.text, box, line.confidence, number, source, char_boxes, line.second, line.second_confidence)
 
 
 def read_upright(image: np.ndarray, engine: OcrEngine) -> tuple[int, list[OcrLine]]:

@@ -1,4 +1,5 @@
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from helpers import line, make_id, page, row
@@ -254,3 +255,18 @@ def test_two_certificates_on_one_sheet_the_higher_grade_and_its_number_lead():
     assert ev.page_kinds == (PageKind.CERTIFICATE,)
     assert ev.grades[0].value == "技师"
     assert ev.certificate_numbers[0].value == "S000050123456232000124"
+
+
+def test_a_number_read_two_ways_gives_both_readings_and_the_first_ones_grade():
+    """A second reading of an unsure number's line that differs: either may be the printed
+    one, so both are candidates, and the second gives no grade of its own."""
+    number_line = replace(line("证书编号：1350159032256894", 100, 130, conf=0.979),
+                          second="证书编号：1350150032356894", second_confidence=0.963)
+    sheet = page(1, [line("职业资格证书", 200, 60), line("姓名：张三", 100, 90),
+                     line("等级：二级（技师）", 100, 110), number_line])
+    ev = extract_evidence([sheet])
+    assert [c.value for c in ev.certificate_numbers] == ["1350159032256894", "1350150032356894"]
+    assert [c.confidence for c in ev.certificate_numbers] == sorted((c.confidence for c in ev.certificate_numbers), reverse=True)
+    assert {c.value for c in ev.grades} == {"技师"}  # the second's level digit (3: 高级工) adds nothing
+    plain = extract_evidence([page(1, [replace(ln, second="", second_confidence=0.0) for ln in sheet.lines])])
+    assert [c.value for c in plain.certificate_numbers] == ["1350159032256894"]

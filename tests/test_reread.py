@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.ocr import OcrLine
-from pipeline.reread import read_beside_lone_labels, redetect_number_lines, reread_numbers
+from pipeline.reread import read_beside_lone_labels, read_unsure_numbers_again, redetect_number_lines, reread_numbers
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 NUMBER = "S000050000111232000111"
@@ -177,3 +177,38 @@ def test_a_number_read_surely_on_a_swollen_line_is_not_detected_again(engine):
     others = [OcrLine("姓名：王伟", (0, 200, 150, 235), 0.99), OcrLine("性别：男", (0, 240, 150, 275), 0.99)]
     assert redetect_number_lines(image, [sure, *others], Counting()) == [sure, *others]
     assert calls == []
+
+
+QUALIFICATION_NUMBER = "1350150032256894"
+
+
+def printed_line(text: str, size: int = 26) -> np.ndarray:
+    font = ImageFont.truetype(FONT, size)
+    w, h = int(font.getlength(text)) + 20, int(size * 1.4)
+    img = Image.new("L", (w, h), 255)
+    ImageDraw.Draw(img).text((10, (h - size) // 2), text, font=font, fill=20)
+    return np.asarray(img)
+
+
+def test_an_unsure_number_read_as_another_whole_number_gets_its_second_reading(engine):
+    """The first reading took one digit for another (0 for 9) and still made a whole number:
+    the line read again keeps what is printed beside it."""
+    image = printed_line(f"证书编号：{QUALIFICATION_NUMBER}")
+    misread = OcrLine("证书编号：1350159032256894", (0, 0, image.shape[1], image.shape[0]), 0.979)
+    [line] = read_unsure_numbers_again(image, [misread], engine)
+    assert line.text == misread.text
+    assert QUALIFICATION_NUMBER in line.second and line.second_confidence > 0.5
+
+
+def test_a_sure_number_or_a_second_reading_that_agrees_is_left_alone(engine):
+    calls = []
+    Counting = counting(engine, calls)
+    image = printed_line(f"证书编号：{QUALIFICATION_NUMBER}")
+    box = (0, 0, image.shape[1], image.shape[0])
+    sure = OcrLine(f"证书编号：{QUALIFICATION_NUMBER}", box, 0.995)
+    words = OcrLine("职业资格证书", box, 0.9)
+    assert read_unsure_numbers_again(image, [sure, words], Counting()) == [sure, words]
+    assert calls == []
+    unsure = OcrLine(f"证书编号：{QUALIFICATION_NUMBER}", box, 0.95)
+    assert read_unsure_numbers_again(image, [unsure], Counting()) == [unsure]  # read again, agrees
+    assert len(calls) == 1

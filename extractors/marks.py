@@ -515,7 +515,11 @@ def _first_glyph_height(page: _Page, label: Rect) -> float | None:
     crop, _ = page.crop(page.displayed((label[0], label[1], label[0] + 0.9 * h, label[3])))
     if crop.size == 0:
         return None
-    dark = channel_max(crop) < page.paper - SIGNATURE_DARKER
+    hi = channel_max(crop)
+    # the paper here: in a phone's photo a shadow may lie over the label, darker than the
+    # page's paper less SIGNATURE_DARKER, and the whole box would measure as one glyph
+    here = min(page.paper, float(np.percentile(hi, 99)))
+    dark = hi < here - SIGNATURE_DARKER
     if page.rotation in (90, 270):
         dark = dark.T  # the upright frame's rows are the displayed frame's columns
     rows = np.flatnonzero(dark.sum(axis=1) >= 2)

@@ -261,7 +261,25 @@ def _around_stars(mask: np.ndarray, r_min: float, r_max: float) -> list[_Ellipse
     star marks its centre). A star: a solid blob about as wide as tall, STAR_OF_RADIUS of a
     seal's radius across, cut by four to seven deep notches (five, and print run into it),
     filling about half its convex hull; the MAX_STARS nearest that half are taken."""
-    solid = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    disc = lambda k: cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))  # noqa: E731
+    solid = cv2.morphologyEx(mask, cv2.MORPH_OPEN, disc(3))
+    # A signature or a character run into the star joins it on a thin stroke: the blobs
+    # that survive a wider opening, grown back within what the narrow one kept, part them.
+    bodies = solid & cv2.dilate(cv2.morphologyEx(mask, cv2.MORPH_OPEN, disc(5)), disc(7))
+    stars = sorted(_stars(solid, r_min, r_max))[:MAX_STARS]
+    parted = [s for s in sorted(_stars(bodies, r_min, r_max)) if not _near_any(s, stars, 0.3 * r_min)]
+    out: list[_Ellipse] = []
+    for _, cx, cy in stars + parted[:MAX_STARS]:
+        out += [_Ellipse(cx, cy, r, r, 0.0) for r in np.linspace(1.1 * r_min, 0.85 * r_max, 3)]
+    return out
+
+
+def _near_any(star: tuple[float, float, float], others: list[tuple[float, float, float]], near: float) -> bool:
+    return any(math.hypot(star[1] - o[1], star[2] - o[2]) <= near for o in others)
+
+
+def _stars(solid: np.ndarray, r_min: float, r_max: float) -> list[tuple[float, float, float]]:
+    """(distance of its solidity from 0.5, x, y) of each blob of solid shaped like a star."""
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(solid, connectivity=8)
     lo, hi = STAR_OF_RADIUS[0] * r_min, STAR_OF_RADIUS[1] * r_max
     stars: list[tuple[float, float, float]] = []
@@ -284,10 +302,7 @@ def _around_stars(mask: np.ndarray, r_min: float, r_max: float) -> list[_Ellipse
         deep = 0 if defects is None else int((defects.reshape(-1, 4)[:, 3] / 256.0 > STAR_NOTCH * half).sum())
         if 4 <= deep <= 7:
             stars.append((abs(solidity - 0.5), float(centroids[i][0]), float(centroids[i][1])))
-    out: list[_Ellipse] = []
-    for _, cx, cy in sorted(stars)[:MAX_STARS]:
-        out += [_Ellipse(cx, cy, r, r, 0.0) for r in np.linspace(1.1 * r_min, 0.85 * r_max, 3)]
-    return out
+    return stars
 
 
 # --- the seal's own frame ----------------------------------------------------------------

@@ -78,6 +78,8 @@ STAMP_BRIGHT = 140
 TALL_LINE = 1.6
 # A character is about this share of its OCR line box's height...
 GLYPH_OF_LINE = 0.6
+# ...measured, in print too pale for SIGNATURE_DARKER, if this much darker than its paper
+PALE_PRINT_CONTRAST = 25
 # ...and a signature's strokes run at least this many characters' height (a glyph about one).
 STROKE_LONG = 1.4
 # How likely a seal is on a page without coloured ink although none was found by its shape
@@ -519,10 +521,26 @@ def _first_glyph_height(page: _Page, label: Rect) -> float | None:
     # the paper here: in a phone's photo a shadow may lie over the label, darker than the
     # page's paper less SIGNATURE_DARKER, and the whole box would measure as one glyph
     here = min(page.paper, float(np.percentile(hi, 99)))
-    dark = hi < here - SIGNATURE_DARKER
-    if page.rotation in (90, 270):
+    height = _inked_rows(hi < here - SIGNATURE_DARKER, page.rotation, h)
+    if height is None:
+        # a grey copy's pale print, nowhere SIGNATURE_DARKER under its paper: ink is what
+        # lies nearer the box's darkest than its paper
+        darkest = float(np.percentile(hi, 1))
+        if here - darkest >= PALE_PRINT_CONTRAST:
+            height = _inked_rows(hi < (here + darkest) / 2, page.rotation, h, banded=True)
+    return height
+
+
+def _inked_rows(dark: np.ndarray, rotation: int, h: float, banded: bool = False) -> float | None:
+    """The span of the upright rows of dark with ink, None when under a quarter of h;
+    banded: of the tallest band of them only (a copy's stamped frame, whose rule runs under
+    the label across rows of bare paper, is as pale as its print)."""
+    if rotation in (90, 270):
         dark = dark.T  # the upright frame's rows are the displayed frame's columns
     rows = np.flatnonzero(dark.sum(axis=1) >= 2)
+    if rows.size and banded:
+        breaks = np.flatnonzero(np.diff(rows) > max(1.0, 0.08 * h)) + 1
+        rows = max(np.split(rows, breaks), key=len)
     if rows.size == 0 or rows[-1] - rows[0] + 1 < 0.25 * h:
         return None  # a speck, or nothing: no character there to measure
     return float(rows[-1] - rows[0] + 1)

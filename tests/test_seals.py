@@ -363,23 +363,28 @@ def test_a_signature_under_the_seal_in_a_grey_scan(sign):
 
 
 @pytest.mark.parametrize("sign", [True, False])
-def test_a_label_whose_line_box_took_in_the_signature_is_measured_by_its_glyph(sign):
+@pytest.mark.parametrize("light", ["shadow", "pale"])
+def test_a_label_whose_line_box_took_in_the_signature_is_measured_by_its_glyph(sign, light):
     """The OCR's box of 经办人： took in the signature (about three times a character's
     height): its first glyph tells the print's size, also under a phone's shadow (paper
-    darker than the page's paper less 60 levels), where the whole box measured as one glyph
-    and a signature written in separate loops, each shorter than that, had no stroke (seed
-    2026 hard 0012: a false ATTESTATION_MISSING warning)."""
+    darker than the page's paper less 60 levels), where the whole box measured as one glyph,
+    and in a grey copy's pale print (40 levels under its paper) in a stamped frame, where
+    nothing measured; a signature written in separate loops, each shorter than the box, had
+    no stroke (seed 2026 hard 0012 and 0091: false ATTESTATION_MISSING warnings)."""
     img = new_page(DPI, paper=(242, 241, 236))
     d = ImageDraw.Draw(img)
-    ink = (40, 40, 40)
+    ink = (200, 200, 200) if light == "pale" else (40, 40, 40)
     att = draw_text(d, (300, 900), "此件与原件相符", "wqy", 40, fill=ink)
     lab = draw_text(d, (300, 980), "经办人：", "wqy", 34, fill=ink)
+    if light == "pale":
+        d.rectangle((att[0] - 20, att[1] - 20, att[2] + 160, lab[3] + 16), outline=ink, width=3)
     if sign:
         for i in range(3):  # three loops, apart
             x = lab[2] + 10 + 62 * i
             d.arc((x, lab[1] - 12, x + 50, lab[3] + 12), 20, 340, fill=(30, 30, 80), width=3)
     rgb = np.asarray(img).astype(np.float32)
-    rgb[860:1100] *= 0.6  # the shadow
+    if light == "shadow":
+        rgb[860:1100] *= 0.6
     k = 72 / DPI
     lines = tuple(
         TextLine(t, Box(b[0] * k, (b[1] - 30) * k, (b[2] + 150) * k, (b[3] + 30) * k), 0.98, 1, "ocr:test")
@@ -388,7 +393,6 @@ def test_a_label_whose_line_box_took_in_the_signature_is_measured_by_its_glyph(s
     content = PageContent(1, 595.3, 841.9, False, "test", 0, lines)
     marks = find_marks(rgb.astype(np.uint8), content, LinesOnly(), DPI)
     assert attestation_detail(marks)["signature"]["found"] is sign
-
 
 def test_words_above_the_label_are_read_in_halves_when_the_whole_region_reads_nothing(engine):
     """The words above 经办人 that the page's reading missed are read from the region above the

@@ -22,7 +22,7 @@ from extractors.copy_marks import (
     best,
     near_attestation,
 )
-from extractors.orgs import canonical_org, org_similarity, read_in_part
+from extractors.orgs import canonical_org, misread, org_similarity, read_in_part
 from pipeline.model import Box, DeclaredForm, Evidence, Finding, Mark, Severity
 
 from .messages import message
@@ -81,7 +81,8 @@ def check_copy_page(page: int, marks: tuple[Mark, ...], form: DeclaredForm, rule
     if attested and not certifying:
         out.append(_finding("SEAL_MISSING", Severity.WARNING, page, found_seals[0].box,
                             variant="not_at_attestation"))
-    read = [m for m in certifying if _read_surely(m, copies) and _whole(m.text, names)]
+    read = [m for m in certifying
+            if _read_surely(m, copies) and _whole(m.text, names) and not misread(m.text, names, copies.places)]
     # every certifying seal's name is needed: one not read may be the unit's own, stamped
     # beside the copied document's issuer
     if read and len(read) == len(certifying) and not any(_matches(m.text, names, copies) for m in read):

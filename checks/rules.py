@@ -34,6 +34,9 @@ class CopyRules:
     kinds: tuple[str, ...]  # page kinds that are copies
     seal_text_at: float  # a seal's name read at least this sure is compared with the form
     seal_org_similarity: float  # ...and matches an organisation at least this similar
+    # the region's districts and counties, as a seal's name spells them after the region's
+    # name; a name read naming none of them is misread (empty: not judged)
+    places: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,4 +146,12 @@ def _copies(table: dict, source: str) -> CopyRules:
         kinds=tuple(kinds),
         seal_text_at=float(_get(table, "seal_text_confidence", (int, float), source, "copies.")),
         seal_org_similarity=float(_get(table, "seal_org_similarity", (int, float), source, "copies.")),
+        places=_places(table, source),
     )
+
+
+def _places(table: dict, source: str) -> tuple[str, ...]:
+    places = table.get("places", [])
+    if not isinstance(places, list) or not all(isinstance(p, str) and p for p in places):
+        raise RulesInvalid(f"{source}: copies.places must be a list of names")
+    return tuple(places)

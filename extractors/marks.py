@@ -82,6 +82,11 @@ GLYPH_OF_LINE = 0.6
 PALE_PRINT_CONTRAST = 25
 # ...and a signature's strokes run at least this many characters' height (a glyph about one).
 STROKE_LONG = 1.4
+# A band of rows in a label's box thinner than this share of the box and inked across this
+# share of its width is a printed rule, not a glyph.
+RULE_BAND, RULE_FILL = 0.12, 0.5
+# Print this many mm tall is a label's glyph, not a speck, however tall its box.
+GLYPH_MIN_MM = 2.0
 # How likely a seal is on a page without coloured ink although none was found by its shape
 # (on 240 damaged copy pages the only seal missed outright was a grey one).
 SHAPE_ONLY_DOUBT = 0.2
@@ -298,9 +303,12 @@ def _attestations(texts: list[_Text]) -> list[tuple[_Text, Rect, float]]:
 
 # Fragments of one line: a seal stamped across the words splits the OCR's line in two (此件与
 # | 件相, 原 and 符 under the seal's ring). Each is no more than this many characters, on the
-# same row (their heights overlapping by half the lower's), less than FRAGMENT_GAP line heights apart.
+# same row (their heights overlapping by half the lower's), less than FRAGMENT_GAP line heights apart
+# and overlapping by less than FRAGMENT_OVERLAP of one (a seal's ring and skew swell the boxes:
+# a third of the height in seed 2030 hard 0032).
 FRAGMENT_CHARS = 8
 FRAGMENT_GAP = 2.5
+FRAGMENT_OVERLAP = 0.5
 
 
 def _joined_fragments(texts: list[_Text]) -> list[_Text]:
@@ -315,7 +323,7 @@ def _joined_fragments(texts: list[_Text]) -> list[_Text]:
             last = run[-1]
             h = min(last.box[3] - last.box[1], t.box[3] - t.box[1])
             overlap = min(last.box[3], t.box[3]) - max(last.box[1], t.box[1])
-            if h <= 0 or overlap < 0.5 * h or t.box[0] < last.box[2] - 0.3 * h:
+            if h <= 0 or overlap < 0.5 * h or t.box[0] < last.box[2] - FRAGMENT_OVERLAP * h:
                 continue
             if t.box[0] - last.box[2] > FRAGMENT_GAP * h:
                 continue
@@ -521,29 +529,44 @@ def _first_glyph_height(page: _Page, label: Rect) -> float | None:
     # the paper here: in a phone's photo a shadow may lie over the label, darker than the
     # page's paper less SIGNATURE_DARKER, and the whole box would measure as one glyph
     here = min(page.paper, float(np.percentile(hi, 99)))
-    height = _inked_rows(hi < here - SIGNATURE_DARKER, page.rotation, h)
+    # under a quarter of the box is a speck, unless the box is swollen (the signature taken
+    # in: 18 mm tall over a 4.5 mm glyph in seed 2024 hard 0020) and the ink is print-sized
+    floor = min(0.25 * h, GLYPH_MIN_MM * page.px_per_mm)
+    height = _inked_rows(hi < here - SIGNATURE_DARKER, page.rotation, h, floor)
     if height is None:
         # a grey copy's pale print, nowhere SIGNATURE_DARKER under its paper: ink is what
         # lies nearer the box's darkest than its paper
         darkest = float(np.percentile(hi, 1))
         if here - darkest >= PALE_PRINT_CONTRAST:
-            height = _inked_rows(hi < (here + darkest) / 2, page.rotation, h, banded=True)
+            height = _inked_rows(hi < (here + darkest) / 2, page.rotation, h, floor, banded=True)
     return height
 
 
-def _inked_rows(dark: np.ndarray, rotation: int, h: float, banded: bool = False) -> float | None:
-    """The span of the upright rows of dark with ink, None when under a quarter of h;
+def _inked_rows(dark: np.ndarray, rotation: int, h: float, floor: float, banded: bool = False) -> float | None:
+    """The span of the upright rows of dark with ink, None when under floor pixels;
     banded: of the tallest band of them only (a copy's stamped frame, whose rule runs under
     the label across rows of bare paper, is as pale as its print)."""
     if rotation in (90, 270):
         dark = dark.T  # the upright frame's rows are the displayed frame's columns
-    rows = np.flatnonzero(dark.sum(axis=1) >= 2)
-    if rows.size and banded:
-        breaks = np.flatnonzero(np.diff(rows) > max(1.0, 0.08 * h)) + 1
-        rows = max(np.split(rows, breaks), key=len)
-    if rows.size == 0 or rows[-1] - rows[0] + 1 < 0.25 * h:
+    fill = dark.sum(axis=1)
+    rows = np.flatnonzero(fill >= 2)
+    if rows.size:
+        bands = np.split(rows, np.flatnonzero(np.diff(rows) > max(1.0, 0.08 * h)) + 1)
+        # a printed rule the line box took in above or below the label (a stamped frame's,
+        # seed 2024 hard 0020): thin, across the box, apart from the glyph
+        while len(bands) > 1 and _a_rule(bands[0], fill, h, dark.shape[1]):
+            bands.pop(0)
+        while len(bands) > 1 and _a_rule(bands[-1], fill, h, dark.shape[1]):
+            bands.pop()
+        rows = max(bands, key=len) if banded else np.concatenate(bands)
+    if rows.size == 0 or rows[-1] - rows[0] + 1 < floor:
         return None  # a speck, or nothing: no character there to measure
     return float(rows[-1] - rows[0] + 1)
+
+
+def _a_rule(band: np.ndarray, fill: np.ndarray, h: float, width: int) -> bool:
+    """Whether a band of inked rows is a straight rule: thin, and inked across most of the width."""
+    return band[-1] - band[0] + 1 < RULE_BAND * h and fill[band].max() >= RULE_FILL * width
 
 
 def _handwriting_in(page: _Page, region: Rect, texts: list[_Text], label_line: _Text | None,

@@ -6,6 +6,8 @@ OCR slips and of the usual abbreviations (人力社保局 for 人力资源和社
 
 from __future__ import annotations
 
+import re
+
 from .attestation import approximate_find
 from .textnorm import normalise
 
@@ -155,3 +157,28 @@ def _common_in_order(a: str, b: str) -> int:
             cur.append(prev[j - 1] + 1 if ca == cb else max(prev[j], cur[j - 1]))
         prev = cur
     return prev[-1]
+
+
+# The region's prefix a seal's name starts with, then (for a district's or county's body) the
+# place: 重庆市荣昌区人力资源和社会保障局.
+_REGION = re.compile(r"^(?:重庆市?|重.市|.庆市)")  # (with a slip in 重庆)
+_PLACE = re.compile(r"^.{1,7}?[区县]")
+_LATIN = re.compile(r"[A-Za-z]+")
+
+
+def misread(read: str, names: list[str], places: tuple[str, ...]) -> bool:
+    """Whether a name read from a seal shows itself misread, so that it says nothing of whose
+    seal it is: Latin letters that none of the declared names has (a seal's Chinese characters
+    hidden under print read as VT), or, after the region's prefix, a district or county the
+    region does not have (采品区 for 荣昌区: two slips make another place of the same shape,
+    which only the list of places tells from another bureau's seal). places: the region's
+    districts and counties; none, no place is judged."""
+    s = normalise(read).replace(" ", "")
+    declared = [normalise(n).replace(" ", "") for n in names]
+    if any(not any(run in n for n in declared) for run in _LATIN.findall(s)):
+        return True
+    region = _REGION.match(s)
+    if not places or region is None:
+        return False
+    place = _PLACE.match(s[region.end() :])
+    return place is not None and place.group() not in places

@@ -50,7 +50,7 @@ class SealText:
 
 def seal_ink(crop: np.ndarray, colour: str) -> np.ndarray:
     """A grey image (dark ink on white) of the seal's own ink in an RGB crop: for a coloured
-    seal, its colour's chroma only, so that black text under it vanishes."""
+    seal, its darkness only where its colour is, so that black text under it vanishes."""
     if colour not in HUES:
         return cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     hi = channel_max(crop).astype(np.int16)
@@ -62,9 +62,14 @@ def seal_ink(crop: np.ndarray, colour: str) -> np.ndarray:
         family |= (hue >= lo_h) & (hue < hi_h)
     if colour != "red":
         family &= hi >= STAMP_MIN_VALUE  # not the pen
-    strength = np.where(family, np.clip(chroma - MIN_CHROMA // 2, 0, 255), 0).astype(np.float32)
+    inked = family & (chroma >= MIN_CHROMA // 2)
+    # JPEG keeps colour at half the resolution of brightness, so the seal's strokes are drawn
+    # from the brightness (sharp), taken only where the seal's colour is.
+    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    paper = float(np.percentile(grey, 90))
+    strength = np.where(inked, np.clip(paper - grey, 0, 255), 0).astype(np.float32)
     # a faint stamp is read as well as a strong one: its strongest ink becomes black
-    top = float(np.percentile(strength[family], 95)) if family.sum() > 50 else 0.0
+    top = float(np.percentile(strength[inked], 95)) if inked.sum() > 50 else 0.0
     strength = np.clip(strength * (255.0 / max(top, 40.0)), 0, 255)
     return (255 - strength).astype(np.uint8)
 

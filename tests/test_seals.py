@@ -9,6 +9,7 @@ own colour, one PDF end to end).
 from __future__ import annotations
 
 import dataclasses
+import io
 import datetime as dt
 import json
 import math
@@ -24,7 +25,7 @@ from checks.rules import load_rules
 from extractors.attestation import find_attestation, find_signature_label
 from extractors.copy_marks import attestation_detail, seal_detail
 from extractors.marks import find_marks
-from extractors.orgs import org_similarity, read_in_part
+from extractors.orgs import misread, org_similarity, read_in_part
 from extractors.seal_text import read_seal_text, seal_ink, text_arc, unroll
 from extractors.seals import SEAL_AT, SealHit, find_seals
 from fixtures import (
@@ -233,6 +234,23 @@ def test_seal_text_is_read_along_the_arc_whatever_the_turn(engine, angle):
     assert org_similarity(read.text, org) >= 0.8, read
 
 
+@pytest.mark.parametrize("org", ["重庆市南山高级技工学校", "重庆华渝食品有限责任公司"])
+def test_a_faint_seal_in_a_coarse_jpeg_scan_is_read(engine, org):
+    """JPEG keeps colour at half the resolution of brightness: a faint seal scanned at 200 dpi
+    and saved at quality 30 has blurred colour, and a name read from its colour alone came out
+    garbled (similarity 0.25-0.62, confidence 0.10-0.27 before reading its brightness)."""
+    img = Image.new("RGB", (700, 700), (236, 233, 225))
+    stamp_seal(img, (350, 350), int(20 / 25.4 * 200), org, random.Random(len(org)), angle=20.0, strength=0.5)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=30)
+    buf.seek(0)
+    rgb = np.asarray(Image.open(buf).convert("RGB").resize((1050, 1050), Image.BICUBIC))
+    hits = sorted(find_seals(rgb, 300), key=lambda h: -h.confidence)
+    assert hits and hits[0].confidence >= SEAL_AT
+    read = read_seal_text(rgb, hits[0], engine, confirm=True)
+    assert org_similarity(read.text, org) >= 0.9 and read.confidence >= 0.9, read
+
+
 def test_the_unrolled_ring_is_cut_below_the_name():
     """The strip starts where the name starts: the gap is at the seal's bottom, turned."""
     for angle in (0.0, 90.0, -120.0):
@@ -393,6 +411,33 @@ def test_a_label_whose_line_box_took_in_the_signature_is_measured_by_its_glyph(s
     content = PageContent(1, 595.3, 841.9, False, "test", 0, lines)
     marks = find_marks(rgb.astype(np.uint8), content, LinesOnly(), DPI)
     assert attestation_detail(marks)["signature"]["found"] is sign
+
+@pytest.mark.parametrize("sign", [True, False])
+def test_a_label_box_swollen_over_a_frame_rule_is_measured_by_its_glyph(sign):
+    """The label's box took in the signature and the stamped frame's rule above it, four times
+    the print's height (seed 2024 hard 0020, upside down): the rule is no part of the glyph,
+    and a glyph under a quarter of so swollen a box is print, not a speck; measured as the rule
+    and glyph together, or not at all, the signature's loops were taken for characters."""
+    img = new_page(DPI, paper=(242, 241, 236))
+    d = ImageDraw.Draw(img)
+    ink = (40, 40, 40)
+    att = draw_text(d, (300, 900), "此件与原件相符", "wqy", 40, fill=ink)
+    lab = draw_text(d, (300, 1010), "经办人：", "wqy", 34, fill=ink)
+    d.rectangle((att[0] - 20, att[1] - 20, att[2] + 160, att[3] + 20), outline=ink, width=6)
+    glyph_h = lab[3] - lab[1]
+    if sign:
+        for i in range(3):
+            x = lab[2] + 10 + 70 * i
+            d.arc((x, lab[1] - 40, x + 60, lab[3] + 40), 20, 340, fill=(30, 30, 80), width=3)
+    k = 72 / DPI
+    top = att[3] + 10  # the frame's bottom rule inside the label's box
+    boxes = {"此件与原件相符": (att[0], att[1] - 3 * glyph_h // 2, att[2] + 150, att[3] + 3 * glyph_h // 2),
+             "经办人：": (lab[0], top, lab[2] + 200, top + 4 * glyph_h)}
+    lines = tuple(TextLine(t, Box(*(v * k for v in b)), 0.98, 1, "ocr:test") for t, b in boxes.items())
+    content = PageContent(1, 595.3, 841.9, False, "test", 0, lines)
+    marks = find_marks(np.asarray(img), content, LinesOnly(), DPI)
+    assert attestation_detail(marks)["signature"]["found"] is sign
+
 
 def test_words_above_the_label_are_read_in_halves_when_the_whole_region_reads_nothing(engine):
     """The words above 经办人 that the page's reading missed are read from the region above the
@@ -569,6 +614,12 @@ def test_the_attestation_split_by_a_seal_into_two_lines_is_read_whole():
     assert _joined_fragments([left, below]) == [] and _joined_fragments([left, far]) == []
     whole = _Text("此件与原件相符", (100, 500, 300, 530), 0.99, "ocr")
     assert _joined_fragments([whole, _Text("经办人", (310, 500, 360, 530), 0.99, "ocr")]) == []
+    # boxes swollen by a seal's ring on a skewed scan overlap (seed 2030 hard 0032), a
+    # reading of the same words over the first is no second fragment
+    first = _Text("此复印件与", (104, 586, 196, 618), 0.96, "ocr")
+    swollen = _Text("件相符", (186, 594, 270, 624), 0.99, "ocr")
+    assert [t.text for t in _joined_fragments([first, swollen])] == ["此复印件与 件相符"]
+    assert _joined_fragments([first, _Text("件相符", (150, 590, 234, 620), 0.99, "ocr")]) == []
 
 
 def test_certifying_seal_of_another_organisation():
@@ -773,6 +824,24 @@ def test_no_other_organisation_is_named_while_a_certifying_seal_is_unread():
     form = dataclasses.replace(FORM, unit="重庆缙云职业技术学院")
     assert check_copy_page(1, (ATT, SIG, issuer, unread_unit), form, RULES) == []
     assert codes(check_copy_page(1, (ATT, SIG, issuer), form, RULES)) == [("SEAL_ORG_UNMATCHED", "warning")]
+
+
+def test_a_seal_name_that_shows_it_was_misread_is_not_called_another_organisation():
+    # 荣昌区 read 采品区 (no such place in Chongqing), 乐化 under black print read VT: misread,
+    # not another unit; another real district's bureau is another organisation
+    form = dataclasses.replace(FORM, unit="重庆歌乐化工集团有限公司", recommender="荣昌区人力社保局")
+    names = [form.unit, form.recommender]
+    places = RULES.copies.places
+    assert misread("重庆市采品区人力资源和社会保障局", names, places)
+    assert misread("重庆歌VT集团有限公司", names, places)
+    assert not misread("重庆市江北区人力资源和社会保障局", names, places)
+    assert not misread("重庆市人力资源和社会保障局", names, places)  # the city's own bureau
+    assert not misread("重庆ABB变压器有限公司", ["重庆ABB变压器有限公司"], places)  # letters the unit has
+    assert not misread("成都市武侯区人力资源和社会保障局", names, places)  # another region: not judged
+    for text in ("重庆市采品区人力资源和社会保障局", "重庆歌VT集团有限公司"):
+        assert check_copy_page(1, (ATT, SIG, seal(220, 720, text=text)), form, RULES) == []
+    assert codes(check_copy_page(1, (ATT, SIG, seal(220, 720, text="重庆市江北区人力资源和社会保障局")), form, RULES)) == [
+        ("SEAL_ORG_UNMATCHED", "warning")]
 
 
 @pytest.mark.parametrize("sign", [True, False])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extractors.certificate_number import grade_of, same_number, well_formed
+from extractors.certificate_number import cut_short, grade_of, same_number, well_formed
 from extractors.grades import rank
 from pipeline.model import DeclaredForm, Evidence, Finding, PageKind, Severity
 
@@ -32,7 +32,10 @@ def check_grade(ev: Evidence, form: DeclaredForm, rules: Rules, cat: CategoryRul
     grades = usable(ev.grades, rules)
     # The form contradicts itself when its certificate number encodes another grade.
     if form.certificate_number and (coded := grade_of(form.certificate_number)) and coded != form.grade:
-        out.append(finding("GRADE_MISMATCH", Severity.ERROR, declared=form.grade, found=coded,
+        # the form against itself; where the material shows the number's grade, the reviewer
+        # is shown that place
+        shown = next((c for c in grades if c.value == coded), None)
+        out.append(finding("GRADE_MISMATCH", Severity.ERROR, declared=form.grade, found=shown or coded,
                            where="申报的证书编号所表示"))
     elif grades and not any(c.value == form.grade for c in grades):
         top = max(grades, key=lambda c: (rank(c.value), c.confidence))
@@ -68,6 +71,10 @@ def check_certificate_number(ev: Evidence, form: DeclaredForm, rules: Rules, cat
     best = numbers[0]
     if not well_formed(best.value) and well_formed(form.certificate_number):
         return [low_confidence("证书编号", best)]  # a number of no known form: a misreading
+    if cut_short(best.value, form.certificate_number):
+        # the declared number with its end or start unread (a seal stamped over it): its
+        # 16 first characters make a number of the older form, which says nothing against it
+        return [low_confidence("证书编号", best)]
     sev = severity_for(best, rules)
     if _one_character_apart(best.value, form.certificate_number):
         sev = Severity.WARNING  # as likely one misread character as another certificate

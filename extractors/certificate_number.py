@@ -23,8 +23,11 @@ _DIGITS = str.maketrans(_LOOK_ALIKES)
 # lower-case look-alikes are mapped before the number is upper-cased: l is 1, L is not
 _LOWER_DIGITS = str.maketrans({k: v for k, v in _LOOK_ALIKES.items() if k.islower()})
 SKILL_LEVEL = re.compile(r"[YS]\d{14}[1-5]\d{6}")
-QUALIFICATION = re.compile(r"\d{16}")
+# 职业资格证书 were issued from 1994 to the early 2020s: the two first digits are the year
+QUALIFICATION = re.compile(r"[0129]\d{15}")
 _UNLABELLED = re.compile(r"(?<![A-Za-z0-9])[YS5]\s?\d(?:\s?\d){20}(?![A-Za-z0-9])")
+# A stretch of a number this long is taken as a part of it, not as a number of its own.
+_MIN_PART = 8
 # Characters (a seal's arc text, a stray mark) that may stand between a label and its number.
 _MAX_INTRUDING = 4
 
@@ -36,6 +39,11 @@ def canonical(raw: str) -> str:
     body = s[1:].translate(_DIGITS)
     if len(s) == 22 and s[0] in "YS5" and body.isdigit():
         return ("S" if s[0] == "5" else s[0]) + body
+    if s[:1] in ("Y", "S") and body.isdigit():
+        # the newer form's letter on a number read in part (a seal over its end): an older
+        # number starts with its year's digit, never 5, and S000050108066191 made 5 in front
+        # would pass for one
+        return s[0] + body
     digits = s.translate(_DIGITS)
     return digits if digits.isdigit() else s
 
@@ -55,6 +63,19 @@ def well_formed(number: str) -> bool:
 
 def same_number(a: str, b: str) -> bool:
     return canonical(a) == canonical(b)
+
+
+def cut_short(read: str, declared: str) -> bool:
+    """Whether a number read is a shorter stretch of the declared one, from its start or to its
+    end (a seal or the sheet's edge over the rest), a letter in front read as its look-alike
+    digit or not read at all."""
+    a, b = canonical(read), canonical(declared)
+    if len(a) >= len(b) or len(a) < _MIN_PART:
+        return False
+    forms = {b, b.translate(_DIGITS)}
+    if b[:1].isalpha():
+        forms.add(b[1:])
+    return any(f.startswith(a) or f.endswith(a) for f in forms)
 
 
 def extract(rows: list[Row]) -> list[Candidate]:

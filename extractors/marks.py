@@ -53,8 +53,10 @@ MIN_STAMP_FILL = 0.12
 MAX_STAMP_FILL = 0.6
 # Labels (经办人) whose region is read again when the words were not found, at most.
 MAX_LABEL_REGIONS = 2
-# ...each read whole, then in halves: mm from the label's left edge.
-LABEL_REGION_SPANS_MM = ((-20, 120), (-20, 60), (40, 120))
+# ...each read whole, then in halves, then the band just above the label: mm from the label's
+# left edge, and how far above its top the region reaches. (A grey seal across the words' end
+# ran them into its own name when 32 mm were read: an independent probe's P09.)
+LABEL_REGION_SPANS_MM = ((-20, 120, 32), (-20, 60, 32), (40, 120, 32), (-20, 90, 14))
 # The confidence of an attestation that was not read beside a label that was: doubtful.
 LABEL_WITHOUT_WORDS = 0.35
 # What every attestation phrase holds (此件与原件相符, 与原件一致, 与原件核对无误), and the
@@ -427,9 +429,9 @@ def _texts_above_labels(page: _Page, texts: list[_Text], engine: OcrEngine) -> I
         x0, top, _, bottom = t.box
         # the whole region, then its two halves: the detector scales a crop down to its long
         # side's limit, and 140 mm of a damaged scan's thin handwriting scaled so vanished
-        # where 60-90 mm of it was read whole
-        for left, right in LABEL_REGION_SPANS_MM:
-            region = (x0 + left * mm, top - 32 * mm, x0 + right * mm, top + 0.3 * (bottom - top))
+        # where 60-90 mm of it was read whole; then the words' band alone
+        for left, right, above in LABEL_REGION_SPANS_MM:
+            region = (x0 + left * mm, top - above * mm, x0 + right * mm, top + 0.3 * (bottom - top))
             crop, box = page.crop(page.displayed(region))
             if crop.shape[0] < 8 or crop.shape[1] < 8:
                 continue

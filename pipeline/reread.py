@@ -46,6 +46,10 @@ _NEAR = 3
 _MARGIN = 0.1
 # The wider crop tried next: (vertical, horizontal) margins in line heights.
 _WIDE_MARGINS = (0.3, 0.5)
+# ...and last, one reaching this many line heights to the right (vertical, left, right): the
+# detector stops a line where a seal's ring crosses its end (S000050108066191 of 22
+# characters in an independent probe's grey copies), and six digits span about four.
+_REACHING_MARGINS = (0.3, 0.5, 4.0)
 
 
 def reread_numbers(image: np.ndarray, lines: list[OcrLine], engine: OcrEngine) -> list[OcrLine]:
@@ -59,7 +63,7 @@ def reread_numbers(image: np.ndarray, lines: list[OcrLine], engine: OcrEngine) -
         if _wanting(line.text):
             # the line's own box, then a wider one: the detector's box can cut off a first
             # digit standing against a table's rule or a seal's ink
-            for margins in (_MARGIN, _WIDE_MARGINS):
+            for margins in (_MARGIN, _WIDE_MARGINS, _REACHING_MARGINS):
                 crop = _crop(image, line.box, margins)
                 if crop is None:
                     continue
@@ -250,15 +254,17 @@ def _wanting(text: str) -> bool:
 
 
 def _crop_bounds(image: np.ndarray, box: tuple[float, float, float, float],
-                 margins: float | tuple[float, float] = _MARGIN) -> tuple[int, int, int, int] | None:
+                 margins: float | tuple[float, ...] = _MARGIN) -> tuple[int, int, int, int] | None:
     """The pixel bounds (x0, top, x1, bottom) _crop takes for a line box: the box with a
-    margin (vertical, or (vertical, horizontal), in line heights), clipped to the image; None
-    when too small to read."""
+    margin (vertical, (vertical, horizontal) or (vertical, left, right), in line heights),
+    clipped to the image; None when too small to read."""
     h, w = image.shape[:2]
     x0, top, x1, bottom = box
-    vertical, horizontal = margins if isinstance(margins, tuple) else (margins, 0.0)
-    m, side = vertical * (bottom - top), horizontal * (bottom - top)
-    x0, x1 = max(0, int(x0 - side)), min(w, int(np.ceil(x1 + side)))
+    if not isinstance(margins, tuple):
+        margins = (margins, 0.0)
+    vertical, left, right = margins if len(margins) == 3 else (margins[0], margins[1], margins[1])
+    m = vertical * (bottom - top)
+    x0, x1 = max(0, int(x0 - left * (bottom - top))), min(w, int(np.ceil(x1 + right * (bottom - top))))
     top, bottom = max(0, int(top - m)), min(h, int(np.ceil(bottom + m)))
     if x1 - x0 < 8 or bottom - top < 4:
         return None
@@ -266,7 +272,7 @@ def _crop_bounds(image: np.ndarray, box: tuple[float, float, float, float],
 
 
 def _crop(image: np.ndarray, box: tuple[float, float, float, float],
-          margins: float | tuple[float, float] = _MARGIN) -> np.ndarray | None:
+          margins: float | tuple[float, ...] = _MARGIN) -> np.ndarray | None:
     bounds = _crop_bounds(image, box, margins)
     if bounds is None:
         return None

@@ -129,8 +129,13 @@ def test_declared_grade_below_the_minimum():
 
 
 def test_a_declared_number_that_encodes_another_grade():
-    f = run_checks(evidence(), form(grade="高级技师"), RULES, 2)
-    assert "GRADE_MISMATCH" in codes(f, Severity.ERROR)
+    f = run_checks(evidence(grades=()), form(grade="高级技师"), RULES, 2)
+    [m] = [x for x in f if x.code == "GRADE_MISMATCH"]
+    assert m.severity is Severity.ERROR and m.found == "技师" and m.page is None
+    # the grade the number encodes, printed in the material: the reviewer is shown where
+    f = run_checks(evidence(grades=(cand("技师", page=3),)), form(grade="高级技师"), RULES, 2)
+    [m] = [x for x in f if x.code == "GRADE_MISMATCH"]
+    assert m.severity is Severity.ERROR and m.found == "技师" and m.page == 3 and m.bbox is not None
 
 
 def test_certificate_number_mismatch_and_not_found():
@@ -148,6 +153,19 @@ def test_certificate_number_mismatch_and_not_found():
 def test_a_certificate_number_one_character_off_is_only_a_warning():
     ev = evidence(certificate_numbers=(cand("S000050123456232000124"),))
     assert codes(run_checks(ev, form(), RULES, 2), Severity.WARNING) == ["CERTIFICATE_NUMBER_MISMATCH"]
+
+
+def test_a_certificate_number_read_cut_short_asks_for_a_look():
+    """A seal over the end of a 22-character number: its first 16 characters, S read as 5,
+    make a number of the older 16-digit form (an independent probe's P01 and P04 were given
+    CERTIFICATE_NUMBER_MISMATCH, P11 at error); a whole number of the older form is a mismatch."""
+    declared = "S000050123456232000123"
+    for part in ("S000050123456232", "5000050123456232", "000050123456232000", "123456232000123"):
+        ev = evidence(certificate_numbers=(cand(part),))
+        f = run_checks(ev, form(certificate_number=declared), RULES, 2)
+        assert codes(f, Severity.WARNING) == ["LOW_CONFIDENCE"], part
+    ev = evidence(certificate_numbers=(cand("0950020121200833"),))
+    assert codes(run_checks(ev, form(certificate_number=declared), RULES, 2)) == ["CERTIFICATE_NUMBER_MISMATCH"]
 
 
 def test_master_needs_the_national_honour_unless_the_grand_prize():

@@ -205,6 +205,16 @@ def test_a_capital_l_is_not_a_one():
     assert certificate_number.canonical("L23456789012") == "L23456789012"
 
 
+def test_a_newer_number_read_in_part_keeps_its_letter():
+    """S000050108066191: the 16 first characters of a 22-character number (a seal over its
+    end). With 5 for S they passed for a 16-digit 职业资格证书 number, whose first two digits
+    are its year of issue (1994 to the 2020s), never 5x."""
+    assert certificate_number.canonical("S000050108066191") == "S000050108066191"
+    assert not certificate_number.well_formed("S000050108066191")
+    assert not certificate_number.well_formed("5000050108066191")
+    assert certificate_number.well_formed("0950020121200833") and certificate_number.well_formed("9850020121200833")
+
+
 def test_qualification_number_level_is_the_eleventh_digit():
     assert certificate_number.grade_of("1550010000100123") == "高级技师"
     assert certificate_number.grade_of("12345") is None

@@ -182,6 +182,24 @@ def test_a_number_read_surely_on_a_swollen_line_is_not_detected_again(engine):
 QUALIFICATION_NUMBER = "1350150032256894"
 
 
+def test_a_number_the_detector_stopped_at_a_seal_is_read_to_its_end(engine):
+    """A grey copy's seal ring crosses a 22-character number's end: the detector's line
+    stops there (S000050108066191, read at 1.000), whose 16 characters are no whole number
+    of either form; a crop reaching on to the right reads the rest."""
+    number = "S000050108066191100144"
+    font = ImageFont.truetype(FONT, 28)
+    width = int(font.getlength(number))
+    img = Image.new("L", (60 + width + 200, 120), 255)
+    d = ImageDraw.Draw(img)
+    d.text((20, 40), number, font=font, fill=20)
+    x_cut = 20 + int(font.getlength(number[:16]))
+    d.ellipse((x_cut, 55, x_cut + 300, 355), outline=140, width=5)  # the seal's ring, grey
+    image = np.asarray(img)
+    cut = OcrLine(number[:16], (18, 38, x_cut, 74), 1.0)
+    [line] = reread_numbers(image, [cut], engine)
+    assert line.text.replace(" ", "") == number
+
+
 def printed_line(text: str, size: int = 26) -> np.ndarray:
     font = ImageFont.truetype(FONT, size)
     w, h = int(font.getlength(text)) + 20, int(size * 1.4)

@@ -439,18 +439,25 @@ def test_a_label_box_swollen_over_a_frame_rule_is_measured_by_its_glyph(sign):
     assert attestation_detail(marks)["signature"]["found"] is sign
 
 
+def words_over_a_label_alone(words: str) -> tuple[Image.Image, PageContent]:
+    """A page with words in black ink (no stamp to read) over 经办人：, and a reading of it
+    that holds the label alone: the page's own reading missed the words."""
+    img = new_page(DPI, paper=(242, 241, 236))
+    d = ImageDraw.Draw(img)
+    draw_text(d, (300, 900), words, "wqy", 40, fill=(35, 35, 40))
+    lab = draw_text(d, (300, 980), "经办人：", "wqy", 34, fill=(35, 35, 40))
+    k = 72 / DPI
+    content = PageContent(1, 595.3, 841.9, False, "rapidocr", 0, (
+        TextLine("经办人：", Box(lab[0] * k, lab[1] * k, lab[2] * k, lab[3] * k), 0.98, 1, "ocr:test"),))
+    return img, content
+
+
 def test_words_above_the_label_are_read_in_halves_when_the_whole_region_reads_nothing(engine):
     """The words above 经办人 that the page's reading missed are read from the region above the
     label; where the detector finds nothing in the whole region (a damaged scan's thin
     handwriting, scaled down with a wide crop), its halves are read. The detector's blindness
     to a wide crop is simulated; the halves are read by the real engine."""
-    img = new_page(DPI, paper=(242, 241, 236))
-    d = ImageDraw.Draw(img)
-    draw_text(d, (300, 900), "此件与原件相符", "wqy", 40, fill=(35, 35, 40))  # black ink: no stamp to read
-    lab = draw_text(d, (300, 980), "经办人：", "wqy", 34, fill=(35, 35, 40))
-    k = 72 / DPI
-    content = PageContent(1, 595.3, 841.9, False, "rapidocr", 0, (
-        TextLine("经办人：", Box(lab[0] * k, lab[1] * k, lab[2] * k, lab[3] * k), 0.98, 1, "ocr:test"),))
+    img, content = words_over_a_label_alone("此件与原件相符")
     widths = []
 
     class BlindToWideCrops:
@@ -470,6 +477,24 @@ def test_words_above_the_label_are_read_in_halves_when_the_whole_region_reads_no
 
     assert attestation_detail(find_marks(np.asarray(img), content, Counting(), DPI))["found"]
     assert len(widths) == 1  # read whole: the halves are not read
+
+
+def test_the_band_above_the_label_is_read_when_the_taller_regions_read_no_words(engine):
+    """A grey seal across the words' end ran them into its own name in every region reaching
+    32 mm above 经办人 (an independent probe's P09: the seal's name and no attestation); the
+    band just above the label is read last. The detector's merging in tall crops is
+    simulated; the band is read by the real engine."""
+    img, content = words_over_a_label_alone("此复印件与原件一致")
+    heights = []
+
+    class BlindToTallCrops:
+        def read(self, image):
+            heights.append(image.shape[0])
+            return [] if image.shape[0] > 20 * DPI / 25.4 else engine.read(image)
+
+    detail = attestation_detail(find_marks(np.asarray(img), content, BlindToTallCrops(), DPI))
+    assert detail["found"] and "与原件一致" in detail["text"]
+    assert min(heights) < 20 * DPI / 25.4 < max(heights)
 
 
 def test_a_red_stamped_attestation_is_read_from_its_own_colour(engine):

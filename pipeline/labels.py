@@ -30,7 +30,7 @@ CODE_LABELS = {
     "CERTIFICATE_NUMBER_MISMATCH": "证书编号不一致",
     "HONOR_REQUIRED_MISSING": "缺少必备荣誉",
     "HONOR_EXCLUDES_CATEGORY": "所获荣誉不能申报此类别",
-    "ATTESTATION_MISSING": "缺少“此件与原件相符”",
+    "ATTESTATION_MISSING": "缺少“此件与原件相符”或经办人签字",
     "SEAL_MISSING": "缺少公章",
     "SEAL_ORG_UNMATCHED": "印章单位不一致",
     "NARRATIVE_TOO_LONG": "事迹材料超字数",

@@ -439,6 +439,26 @@ def test_a_label_box_swollen_over_a_frame_rule_is_measured_by_its_glyph(sign):
     assert attestation_detail(marks)["signature"]["found"] is sign
 
 
+@pytest.mark.parametrize(("ink", "signed"), [((30, 45, 150), True), ((35, 35, 40), False)])
+def test_a_name_written_in_blue_beside_the_label_is_the_signature(ink, signed):
+    """A handler who signs by writing the name legibly (经办人：李红, each character no longer
+    than a character), the unit's red seal over it: a second independent probe's handlers did
+    so on 20 pages, and every one was reported unsigned. The same name in black is not told
+    from print, and stays a doubt."""
+    img = new_page(DPI, paper=(242, 241, 236))
+    d = ImageDraw.Draw(img)
+    att = draw_text(d, (300, 900), "此件与原件相符", "wqy", 40, fill=(30, 45, 150))
+    lab = draw_text(d, (300, 980), "经办人：", "wqy", 34, fill=(30, 45, 150))
+    name = draw_text(d, (lab[2] + 6, 976), "李红", "wqy", 38, fill=ink)
+    stamp_seal(img, (name[2] + 10, name[1] + 10), 118, UNIT, random.Random(4), strength=0.8)
+    k = 72 / DPI
+    lines = (TextLine("此件与原件相符", Box(*(v * k for v in att)), 0.99, 1, "ocr:test"),
+             TextLine("经办人:李红", Box(lab[0] * k, lab[1] * k, name[2] * k, name[3] * k), 0.9, 1, "ocr:test"))
+    content = PageContent(1, 595.3, 841.9, False, "test", 0, lines)
+    marks = find_marks(np.asarray(img), content, LinesOnly(), DPI)
+    assert attestation_detail(marks)["signature"]["found"] is signed
+
+
 def words_over_a_label_alone(words: str) -> tuple[Image.Image, PageContent]:
     """A page with words in black ink (no stamp to read) over 经办人：, and a reading of it
     that holds the label alone: the page's own reading missed the words."""

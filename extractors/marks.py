@@ -265,16 +265,11 @@ class _Page:
         crop, _ = self.crop(r)
         if crop.size == 0:
             return ""
-        hi = channel_max(crop).astype(np.int16)
-        chroma = hi - channel_min(crop).astype(np.int16)
-        inked = (chroma >= 40) & (hi < self.paper - 10)
-        if inked.sum() < 0.02 * chroma.size:
-            dark = (hi < self.paper - 90).sum()
+        counts, inked, total = _ink_hues(crop, self.paper)
+        if inked < 0.02 * total:
+            dark = (channel_max(crop) < self.paper - 90).sum()
             return "black" if dark else ""
-        hue = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2HSV)[:, :, 0][inked]
-        counts = {"red": int(((hue < 12) | (hue >= 166)).sum()), "purple": int(((hue >= 130) & (hue < 166)).sum()),
-                  "blue": int(((hue >= 95) & (hue < 130)).sum())}
-        return max(counts, key=lambda k: counts[k])
+        return max(("red", "purple", "blue"), key=lambda k: counts[k])
 
     def seal_mark(self, hit: SealHit, engine: OcrEngine, confirm: bool = False,
                   read: tuple[SealText, SealText] | None = None) -> Mark:
@@ -555,14 +550,21 @@ def _blue_share(page: _Page, r: Rect) -> float:
     crop, _ = page.crop(r)
     if crop.size == 0:
         return 0.0
-    hi = channel_max(crop).astype(np.int16)
-    inked = ((hi - channel_min(crop).astype(np.int16)) >= 40) & (hi < page.paper - 10)
-    if inked.sum() < 0.01 * inked.size:
+    counts, inked, total = _ink_hues(crop, page.paper)
+    if inked < 0.01 * total:
         return 0.0
+    return counts["blue"] / max(1, inked - counts["red"])
+
+
+def _ink_hues(crop: np.ndarray, paper: float) -> tuple[dict[str, int], int, int]:
+    """(pixels of coloured ink by hue family: red, purple, blue; all coloured ink pixels; the
+    crop's pixels) of an RGB crop on paper of that brightness."""
+    hi = channel_max(crop).astype(np.int16)
+    inked = ((hi - channel_min(crop).astype(np.int16)) >= 40) & (hi < paper - 10)
     hue = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2HSV)[:, :, 0][inked]
-    blue = int(((hue >= 95) & (hue < 130)).sum())
-    red = int(((hue < 12) | (hue >= 166)).sum())
-    return blue / max(1, blue + (inked.sum() - blue - red))
+    counts = {"red": int(((hue < 12) | (hue >= 166)).sum()), "purple": int(((hue >= 130) & (hue < 166)).sum()),
+              "blue": int(((hue >= 95) & (hue < 130)).sum())}
+    return counts, int(inked.sum()), int(inked.size)
 
 
 def _first_glyph_height(page: _Page, label: Rect) -> float | None:
